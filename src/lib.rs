@@ -1,0 +1,1 @@
+//! Typed async client for [Upstash QStash](https://upstash.com/docs/qstash).
