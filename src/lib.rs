@@ -1,1 +1,47 @@
-//! Typed async client for [Upstash QStash](https://upstash.com/docs/qstash).
+//! Typed async client for [Upstash QStash](https://upstash.com/docs/qstash),
+//! generated at build time from the upstream OpenAPI spec.
+//!
+//! Every QStash operation is a method on [`Client`] that returns a request
+//! builder: set the parameters, then `.send().await`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = qstash::Client::from_env()?;
+//! let published = client
+//!     .publish_message()
+//!     .destination("https://example.com/api")
+//!     .content_type("application/json")
+//!     .upstash_delay("10s")
+//!     .body(r#"{"hello":"world"}"#)
+//!     .send()
+//!     .await?;
+//! println!("{:?}", published.into_inner());
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Client`]: built with [`Client::builder`] or [`Client::from_env`].
+//! - [`types`]: every request and response model, with serde and
+//!   [`schemars::JsonSchema`].
+//! - [`builder`]: the request builders the client's methods return.
+//! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
+//!   client can fail with.
+#![deny(missing_docs)]
+
+mod auth;
+mod client;
+mod config;
+mod error;
+mod generated;
+mod hooks;
+
+pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
+pub use client::{ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use config::Region;
+pub use error::{ConfigError, Error};
+pub use generated::{Client, ResponseValue, builder, types};
+pub use hooks::USER_AGENT_VALUE;
+
+/// The items most programs need: `use qstash::prelude::*;`.
+pub mod prelude {
+    pub use crate::{AuthMode, Client, ClientBuilder, ConfigError, Error, Region, types};
+}

@@ -1,0 +1,300 @@
+//! Corrections applied in memory to the vendored spec before generation.
+//!
+//! `openapi/qstash.yaml` stays byte-for-byte upstream. Everything progenitor
+//! 0.15 cannot take from it as is, or would turn into a wrong client, is fixed
+//! here, one named correction per problem, each with its reason. A correction
+//! that finds nothing to change in a spec is reported by the build (upstream
+//! may have fixed the problem, and the correction can then go).
+
+use serde_json::{Map, Value, json};
+
+use crate::operation_names::{derived_name, table_name};
+
+/// One named change to the spec.
+pub struct Correction {
+    pub name: &'static str,
+    pub reason: &'static str,
+    /// Applies the change and returns how many places it changed.
+    pub apply: fn(&mut Value, &mut Vec<String>) -> usize,
+}
+
+/// In the order they run: the version downgrade comes first because the
+/// other corrections assume 3.0 shapes.
+pub const CORRECTIONS: &[Correction] = &[
+    Correction {
+        name: "downgrade-3.1-to-3.0",
+        reason: "openapiv3 models only OpenAPI 3.0; rewrite the 3.1 constructs into their 3.0 equivalents",
+        apply: downgrade_to_3_0,
+    },
+    Correction {
+        name: "operation-ids",
+        reason: "upstream has no operationId; progenitor needs one and the crate wants stable names",
+        apply: assign_operation_ids,
+    },
+    Correction {
+        name: "single-request-media-type",
+        reason: "progenitor panics on a body with several media types; raw bytes carry text and JSON alike, the Content-Type header says which",
+        apply: single_request_media_type,
+    },
+    Correction {
+        name: "drop-wildcard-headers",
+        reason: "`Upstash-Forward-*` and friends name header families, not headers; the hand-written layer sends them",
+        apply: drop_wildcard_headers,
+    },
+    Correction {
+        name: "drop-duplicate-parameters",
+        reason: "enqueue declares queueName twice and bulk cancel lists callerIp beside the deprecated callerIP; both collide in Rust",
+        apply: drop_duplicate_parameters,
+    },
+    Correction {
+        name: "url-group-publish-branch-first",
+        reason: "the single-message branch has only optional fields and would swallow `{\"messages\":[...]}`; try the URL-group branch, with `messages` required, first",
+        apply: url_group_branch_first,
+    },
+    Correction {
+        name: "success-status-range",
+        reason: "progenitor treats an undeclared 2xx as an error; an operation's one declared 2xx status stands for the whole 2XX range",
+        apply: success_status_range,
+    },
+];
+
+/// Runs every correction; returns one report line per correction and the
+/// warnings the build should print.
+pub fn apply_all(spec: &mut Value) -> (Vec<String>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut report = Vec::new();
+    for correction in CORRECTIONS {
+        let changed = (correction.apply)(spec, &mut warnings);
+        report.push(format!(
+            "{:<32} {:>3} change(s)  {}",
+            correction.name, changed, correction.reason
+        ));
+        if changed == 0 {
+            warnings.push(format!(
+                "spec correction `{}` changed nothing: upstream may have fixed it ({})",
+                correction.name, correction.reason
+            ));
+        }
+    }
+    (report, warnings)
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Calls `f(method, path, operation)` for every operation of the spec.
+fn for_each_operation(spec: &mut Value, mut f: impl FnMut(&str, &str, &mut Map<String, Value>)) {
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            if let (true, Some(operation)) = (
+                METHODS.contains(&method.as_str()),
+                operation.as_object_mut(),
+            ) {
+                f(method, path, operation);
+            }
+        }
+    }
+}
+
+fn downgrade_to_3_0(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    if let Some(version) = spec.get_mut("openapi")
+        && version.as_str().is_some_and(|v| v.starts_with("3.1"))
+    {
+        *version = json!("3.0.3");
+        changed += 1;
+    }
+    changed + downgrade_schemas(spec)
+}
+
+/// Walks every object; the rewritten keys only carry these value shapes in
+/// schemas (a parameter's `examples` is a map, a schema's is an array), so a
+/// structural walk cannot touch anything else.
+fn downgrade_schemas(value: &mut Value) -> usize {
+    let mut changed = 0;
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(examples)) = object.get("examples").cloned() {
+                object.remove("examples");
+                if let Some(first) = examples.into_iter().next() {
+                    object.entry("example").or_insert(first);
+                }
+                changed += 1;
+            }
+            if let Some(Value::Array(types)) = object.get("type").cloned() {
+                let non_null: Vec<_> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if non_null.len() < types.len() {
+                    object.insert("nullable".into(), json!(true));
+                }
+                match non_null.as_slice() {
+                    [single] => {
+                        object.insert("type".into(), single.clone());
+                    }
+                    _ => {
+                        object.remove("type");
+                    }
+                }
+                changed += 1;
+            }
+            if let Some(constant) = object.remove("const") {
+                object.insert("enum".into(), json!([constant]));
+                changed += 1;
+            }
+            for (exclusive, bound) in [
+                ("exclusiveMinimum", "minimum"),
+                ("exclusiveMaximum", "maximum"),
+            ] {
+                if let Some(limit @ Value::Number(_)) = object.get(exclusive).cloned() {
+                    object.insert(bound.into(), limit);
+                    object.insert(exclusive.into(), json!(true));
+                    changed += 1;
+                }
+            }
+            changed += object.values_mut().map(downgrade_schemas).sum::<usize>();
+        }
+        Value::Array(items) => changed += items.iter_mut().map(downgrade_schemas).sum::<usize>(),
+        _ => {}
+    }
+    changed
+}
+
+fn assign_operation_ids(spec: &mut Value, warnings: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |method, path, operation| {
+        let name = match table_name(method, path) {
+            Some(name) => name.to_string(),
+            None => {
+                let name = derived_name(method, path);
+                warnings.push(format!(
+                    "operation `{} {path}` is not in build/operation_names.rs; generated as `{name}`: add a row with a stable name",
+                    method.to_uppercase()
+                ));
+                name
+            }
+        };
+        operation.insert("operationId".into(), json!(name));
+        changed += 1;
+    });
+    changed
+}
+
+fn single_request_media_type(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        let Some(content) = operation
+            .get_mut("requestBody")
+            .and_then(|body| body.get_mut("content"))
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        if content.len() < 2 {
+            return;
+        }
+        let keep = ["application/octet-stream", "application/json"]
+            .into_iter()
+            .find(|media| content.contains_key(*media))
+            .map(str::to_string)
+            .or_else(|| content.keys().next().cloned());
+        content.retain(|media, _| Some(media) == keep.as_ref());
+        changed += 1;
+    });
+    changed
+}
+
+fn parameters_mut(operation: &mut Map<String, Value>) -> Option<&mut Vec<Value>> {
+    operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+}
+
+fn drop_wildcard_headers(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        if let Some(parameters) = parameters_mut(operation) {
+            let before = parameters.len();
+            parameters.retain(|p| {
+                !(p["in"] == "header" && p["name"].as_str().is_some_and(|n| n.contains('*')))
+            });
+            changed += before - parameters.len();
+        }
+    });
+    changed
+}
+
+fn drop_duplicate_parameters(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        if let Some(parameters) = parameters_mut(operation) {
+            let mut seen = Vec::new();
+            let before = parameters.len();
+            parameters.retain(|p| {
+                let key = (
+                    p["in"].as_str().unwrap_or_default().to_string(),
+                    p["name"].as_str().unwrap_or_default().to_ascii_lowercase(),
+                );
+                let first = !seen.contains(&key);
+                seen.push(key);
+                first
+            });
+            changed += before - parameters.len();
+        }
+    });
+    changed
+}
+
+fn url_group_branch_first(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        let Some(one_of) = operation
+            .get_mut("responses")
+            .and_then(|r| r.get_mut("200"))
+            .and_then(|r| r.pointer_mut("/content/application~1json/schema/oneOf"))
+            .and_then(Value::as_array_mut)
+        else {
+            return;
+        };
+        let Some(position) = one_of
+            .iter()
+            .position(|branch| branch.pointer("/properties/messages").is_some())
+        else {
+            return;
+        };
+        let mut branch = one_of.remove(position);
+        branch["required"] = json!(["messages"]);
+        one_of.insert(0, branch);
+        changed += 1;
+    });
+    changed
+}
+
+fn success_status_range(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        let success: Vec<String> = responses
+            .keys()
+            .filter(|code| code.len() == 3 && code.starts_with('2'))
+            .cloned()
+            .collect();
+        if let [code] = success.as_slice()
+            && let Some(response) = responses.remove(code)
+        {
+            responses.insert("2XX".into(), response);
+            changed += 1;
+        }
+    });
+    changed
+}

@@ -1,0 +1,215 @@
+//! Building a [`Client`]: token, server, timeouts, HTTP client.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::Client;
+use crate::auth::{AuthMode, Credentials};
+use crate::config::{EnvSettings, Region, normalize_base_url, process_env, resolve_env};
+use crate::error::ConfigError;
+
+/// Default limit for a whole request, unless the caller sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default limit for opening a connection, on the HTTP client the builder creates.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every request of a [`Client`] needs besides the URL: credentials and
+/// the request timeout. Its `Debug` output never shows the token.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub(crate) credentials: Credentials,
+    pub(crate) timeout: Duration,
+}
+
+impl ClientConfig {
+    /// Where the token goes on each request.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.credentials.mode()
+    }
+
+    /// The limit for a whole request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+impl Client {
+    /// Starts building a client; [`ClientBuilder::token`] is the one required call.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qstash::ConfigError> {
+    /// let client = qstash::Client::builder()
+    ///     .token("my-token")
+    ///     .region(qstash::Region::UsEast1)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment variables the official SDKs
+    /// read; see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client, ConfigError> {
+        ClientBuilder::from_env()?.build()
+    }
+}
+
+/// Builds a [`Client`]. Its `Debug` output never shows the token.
+#[derive(Default, Clone)]
+pub struct ClientBuilder {
+    token: Option<String>,
+    base_url: Option<String>,
+    auth_mode: AuthMode,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| "REDACTED"))
+            .field("base_url", &self.base_url)
+            .field("auth_mode", &self.auth_mode)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("http_client", &self.http_client.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder filled from the process environment, as the official SDKs
+    /// read it:
+    ///
+    /// | `QSTASH_REGION` | server | token |
+    /// |---|---|---|
+    /// | unset | `QSTASH_URL`, else `https://qstash.upstash.io` | `QSTASH_TOKEN` |
+    /// | `EU_CENTRAL_1` or `US_EAST_1` | `<REGION>_QSTASH_URL`, else the region's URL | `<REGION>_QSTASH_TOKEN`, else `QSTASH_TOKEN` |
+    ///
+    /// Empty variables count as unset. An unknown region name is an error, as
+    /// is a variable that is not valid UTF-8. Further builder calls override
+    /// what the environment said.
+    pub fn from_env() -> Result<ClientBuilder, ConfigError> {
+        Ok(Self::from_env_settings(resolve_env(process_env)?))
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`
+    /// instead of the process environment (a secrets store, a test's map).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qstash::ConfigError> {
+    /// let vars = std::collections::HashMap::from([
+    ///     ("QSTASH_REGION", "US_EAST_1"),
+    ///     ("US_EAST_1_QSTASH_TOKEN", "us-token"),
+    /// ]);
+    /// let client = qstash::ClientBuilder::from_env_with(|name| vars.get(name).map(|v| v.to_string()))?
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env_with(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder, ConfigError> {
+        Ok(Self::from_env_settings(resolve_env(|name| {
+            Ok(lookup(name))
+        })?))
+    }
+
+    fn from_env_settings(settings: EnvSettings) -> ClientBuilder {
+        ClientBuilder {
+            token: settings.token,
+            base_url: Some(settings.base_url),
+            ..ClientBuilder::default()
+        }
+    }
+
+    /// The QStash token (Upstash console → QStash → Request builder).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Talk to a region's server. The default is [`Region::EuCentral1`].
+    pub fn region(mut self, region: Region) -> Self {
+        self.base_url = Some(region.base_url().into());
+        self
+    }
+
+    /// Talk to any server, such as the local development server
+    /// `http://127.0.0.1:8080` or a proxy. A trailing slash is removed; a URL
+    /// that includes the API path (`.../v2/publish`) is refused with the URL
+    /// to use instead.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Where the token goes on each request; [`AuthMode::Bearer`] by default.
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.auth_mode = mode;
+        self
+    }
+
+    /// Limit for a whole request (connect, send, receive the body);
+    /// [`DEFAULT_TIMEOUT`] unless set. It applies also to a client passed to
+    /// [`http_client`](Self::http_client).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Limit for opening a connection; [`DEFAULT_CONNECT_TIMEOUT`] unless set.
+    /// Only for the HTTP client the builder creates.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Send requests with this `reqwest::Client` (its proxy, TLS and pool
+    /// settings) instead of one the builder creates.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let token = self.token.ok_or(ConfigError::MissingToken)?;
+        let credentials = Credentials::new(&token, self.auth_mode)?;
+        let base_url = normalize_base_url(
+            self.base_url
+                .as_deref()
+                .unwrap_or(Region::default().base_url()),
+        )?;
+        let http_client = match self.http_client {
+            Some(_) if self.connect_timeout.is_some() => {
+                return Err(ConfigError::ConnectTimeoutWithCustomClient);
+            }
+            Some(client) => client,
+            None => {
+                install_crypto_provider();
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .build()
+                    .map_err(ConfigError::Http)?
+            }
+        };
+        let config = ClientConfig {
+            credentials,
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        };
+        Ok(Client::new_with_client(&base_url, http_client, config))
+    }
+}
+
+/// reqwest is built without a default rustls crypto provider (aws-lc needs
+/// cmake and a long native build); ring is installed unless the program has
+/// chosen a provider itself.
+fn install_crypto_provider() {
+    #[cfg(feature = "rustls")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another thread installing one is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
