@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::operation_names::{derived_name, table_name};
 
 /// One named change to the spec.
+#[derive(Clone, Copy)]
 pub struct Correction {
     pub name: &'static str,
     pub reason: &'static str,
@@ -58,12 +59,12 @@ pub const CORRECTIONS: &[Correction] = &[
     },
 ];
 
-/// Runs every correction; returns one report line per correction and the
-/// warnings the build should print.
-pub fn apply_all(spec: &mut Value) -> (Vec<String>, Vec<String>) {
+/// Runs `corrections` in order; returns one report line per correction and
+/// the warnings the build should print.
+pub fn apply(spec: &mut Value, corrections: &[Correction]) -> (Vec<String>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut report = Vec::new();
-    for correction in CORRECTIONS {
+    for correction in corrections {
         let changed = (correction.apply)(spec, &mut warnings);
         report.push(format!(
             "{:<32} {:>3} change(s)  {}",

@@ -1,0 +1,237 @@
+//! Each spec correction in `build/corrections.rs` is needed: generating
+//! from the vendored spec without it fails, or yields a wrong client.
+//! Runs the same pipeline as `build.rs`, in process.
+
+#[path = "../build/corrections.rs"]
+mod corrections;
+#[path = "../build/generate.rs"]
+mod generate;
+#[path = "../build/operation_names.rs"]
+mod operation_names;
+
+use corrections::{CORRECTIONS, Correction};
+use generate::{Generated, generate_with, parse_spec};
+use serde_json::{Value, json};
+
+fn vendored() -> Value {
+    parse_spec(include_str!("../openapi/qstash.yaml")).expect("the vendored spec parses")
+}
+
+fn all_but(name: &str) -> Vec<Correction> {
+    assert!(
+        CORRECTIONS.iter().any(|c| c.name == name),
+        "no correction {name}"
+    );
+    CORRECTIONS
+        .iter()
+        .copied()
+        .filter(|c| c.name != name)
+        .collect()
+}
+
+fn generate_all() -> Generated {
+    generate_with(vendored(), CORRECTIONS).expect("the corrected spec generates")
+}
+
+/// The text of the generated item that starts with `start`, up to the next
+/// blank-line-free closing brace at the item's indentation.
+fn item<'a>(code: &'a str, start: &str) -> &'a str {
+    let at = code
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` not generated"));
+    let rest = &code[at..];
+    let end = rest.find("\n    }\n").map_or(rest.len(), |e| e + 6);
+    &rest[..end]
+}
+
+#[test]
+fn vendored_spec_generates_every_operation_under_its_table_name() {
+    let generated = generate_all();
+    assert_eq!(generated.operations.len(), 40);
+    assert!(generated.warnings.is_empty(), "{:#?}", generated.warnings);
+    for (method, path, name) in &generated.operations {
+        assert_eq!(
+            operation_names::table_name(method, path),
+            Some(name.as_str()),
+            "{method} {path}"
+        );
+        assert!(
+            generated.code.contains(&format!("pub fn {name}(")),
+            "no method {name}"
+        );
+    }
+}
+
+#[test]
+fn every_table_row_names_an_operation_of_the_vendored_spec() {
+    let generated = generate_all();
+    for (method, path, name) in operation_names::OPERATION_NAMES {
+        assert!(
+            generated
+                .operations
+                .iter()
+                .any(|(m, p, n)| m == method && p == path && n == name),
+            "stale row {method} {path} {name}"
+        );
+    }
+}
+
+#[test]
+fn every_correction_changes_the_vendored_spec() {
+    let report = generate_all().report;
+    assert_eq!(report.len(), CORRECTIONS.len());
+    for line in report {
+        assert!(!line.contains("   0 change(s)"), "{line}");
+    }
+}
+
+#[test]
+fn without_the_downgrade_openapi_3_1_is_refused() {
+    let error = generate_with(vendored(), &all_but("downgrade-3.1-to-3.0")).err();
+    let error = error.expect("3.1.0 must be refused");
+    assert!(error.contains("invalid version: 3.1.0"), "{error}");
+}
+
+#[test]
+fn downgrade_rewrites_3_1_schema_constructs() {
+    let mut spec = json!({
+        "openapi": "3.1.0",
+        "components": {"schemas": {"S": {"type": "object", "properties": {
+            "maybe": {"type": ["string", "null"], "examples": ["a", "b"]},
+            "fixed": {"const": "v"},
+            "positive": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10}
+        }}}},
+        "paths": {"/p": {"get": {"parameters": [
+            {"name": "q", "in": "query", "examples": {"one": {"value": 1}}}
+        ]}}}
+    });
+    let downgrade = CORRECTIONS
+        .iter()
+        .copied()
+        .filter(|c| c.name == "downgrade-3.1-to-3.0");
+    corrections::apply(&mut spec, &downgrade.collect::<Vec<_>>());
+    let properties = &spec["components"]["schemas"]["S"]["properties"];
+    assert_eq!(spec["openapi"], "3.0.3");
+    assert_eq!(
+        properties["maybe"],
+        json!({"type": "string", "nullable": true, "example": "a"})
+    );
+    assert_eq!(properties["fixed"], json!({"enum": ["v"]}));
+    assert_eq!(
+        properties["positive"],
+        json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true,
+               "maximum": 10, "exclusiveMaximum": true})
+    );
+    // A parameter's `examples` map is valid 3.0 and stays.
+    assert_eq!(
+        spec["paths"]["/p"]["get"]["parameters"][0]["examples"]["one"]["value"],
+        1
+    );
+}
+
+#[test]
+fn without_operation_ids_progenitor_fails() {
+    assert!(generate_with(vendored(), &all_but("operation-ids")).is_err());
+}
+
+#[test]
+fn without_a_single_request_media_type_progenitor_fails() {
+    let error = generate_with(vendored(), &all_but("single-request-media-type")).err();
+    assert!(
+        error.is_some(),
+        "three request media types must not generate"
+    );
+}
+
+#[test]
+fn without_dropping_wildcard_headers_the_client_sends_a_literal_star_header() {
+    let without = generate_with(vendored(), &all_but("drop-wildcard-headers"))
+        .expect("generates without the correction");
+    assert!(without.code.contains("\"Upstash-Forward-*\""));
+    assert!(!generate_all().code.contains("Upstash-Forward-*\""));
+}
+
+#[test]
+fn without_dropping_duplicate_parameters_bulk_cancel_has_a_duplicate_field() {
+    // `callerIp` and `callerIP` both become `caller_ip`: a struct with the
+    // same field twice, which does not compile.
+    let caller_ip_fields = |code: &str| {
+        item(code, "pub struct CancelMessages<'a>")
+            .matches("caller_ip: Result<")
+            .count()
+    };
+    let without = generate_with(vendored(), &all_but("drop-duplicate-parameters"))
+        .expect("generates, but does not compile");
+    assert_eq!(caller_ip_fields(&without.code), 2);
+    assert_eq!(caller_ip_fields(&generate_all().code), 1);
+}
+
+#[test]
+fn url_group_branch_decodes_first_only_with_the_correction() {
+    let without = generate_with(vendored(), &all_but("url-group-publish-branch-first"))
+        .expect("generates without the correction");
+    let enum_without = item(&without.code, "pub enum PublishMessageResponse");
+    let first_variant = enum_without.lines().nth(1).unwrap_or_default();
+    assert!(!first_variant.contains("messages"), "{enum_without}");
+
+    let generated = generate_all();
+    let enum_with = item(&generated.code, "pub enum PublishMessageResponse");
+    let first_variant = enum_with.lines().nth(1).unwrap_or_default();
+    assert!(
+        first_variant.contains("messages: ::std::vec::Vec"),
+        "{enum_with}"
+    );
+}
+
+#[test]
+fn undeclared_2xx_is_success_only_with_the_correction() {
+    // The builder's `send` decodes on this match arm.
+    let pause_queue_accepts_any_2xx = |code: &str| {
+        let start = code
+            .find("pub struct PauseQueue<'a>")
+            .expect("PauseQueue builder");
+        let end = code[start..]
+            .find("pub struct ResumeQueue<'a>")
+            .expect("ResumeQueue builder");
+        code[start..start + end].contains("200..=299 =>")
+    };
+    let without = generate_with(vendored(), &all_but("success-status-range"))
+        .expect("generates without the correction");
+    assert!(!pause_queue_accepts_any_2xx(&without.code));
+    assert!(pause_queue_accepts_any_2xx(&generate_all().code));
+}
+
+#[test]
+fn an_operation_missing_from_the_table_generates_under_a_derived_name() {
+    let mut spec = vendored();
+    spec["paths"]["/v2/workflows/{workflowRunId}/cancel"] = json!({"post": {
+        "summary": "Cancel a workflow run",
+        "parameters": [{"name": "workflowRunId", "in": "path", "required": true,
+                        "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "cancelled"}}
+    }});
+    let generated =
+        generate_with(spec, CORRECTIONS).expect("a new operation never breaks the build");
+    assert!(
+        generated
+            .code
+            .contains("pub fn post_workflows_by_workflow_run_id_cancel(")
+    );
+    assert_eq!(generated.warnings.len(), 1, "{:#?}", generated.warnings);
+    assert!(generated.warnings[0].contains("POST /v2/workflows/{workflowRunId}/cancel"));
+}
+
+#[test]
+fn a_table_name_clashing_with_a_component_schema_is_reported() {
+    let mut spec = vendored();
+    spec["components"]["schemas"]["ListQueuesResponse"] = json!({"type": "object"});
+    let generated = generate_with(spec, CORRECTIONS).expect("generates");
+    assert!(
+        generated
+            .warnings
+            .iter()
+            .any(|w| w.contains("ListQueuesResponse")),
+        "{:#?}",
+        generated.warnings
+    );
+}
