@@ -53,6 +53,16 @@ impl Client {
     pub fn from_env() -> Result<Client, ConfigError> {
         ClientBuilder::from_env()?.build()
     }
+
+    /// The server this client talks to, normalized (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
+    /// The token placement and timeout every request uses.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner
+    }
 }
 
 /// Builds a [`Client`]. Its `Debug` output never shows the token.

@@ -70,7 +70,7 @@ impl fmt::Display for Region {
 /// paths to: scheme, host, optional port and path prefix, no trailing slash.
 pub(crate) fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
     let invalid = |reason: String| ConfigError::InvalidBaseUrl {
-        url: raw.to_string(),
+        url: displayable(raw),
         reason,
     };
     let url = Url::parse(raw.trim()).map_err(|e| {
@@ -105,6 +105,26 @@ pub(crate) fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
         )));
     }
     Ok(format!("{}{path}", origin(&url)))
+}
+
+/// The URL as an error may show it: a password or query (where someone
+/// may have pasted a token) is replaced.
+fn displayable(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("REDACTED"));
+            }
+            if url.query().is_some() {
+                url.set_query(Some("REDACTED"));
+            }
+            url.to_string()
+        }
+        Err(_) => match raw.split_once(['?', '@']) {
+            Some((before, _)) => format!("{before}…"),
+            None => raw.to_string(),
+        },
+    }
 }
 
 fn origin(url: &Url) -> String {
