@@ -53,6 +53,31 @@ pub const CORRECTIONS: &[Correction] = &[
         apply: url_group_branch_first,
     },
     Correction {
+        name: "url-group-publish-array",
+        reason: "the official SDKs read a URL-group publish answer as a top-level array; accept it beside the spec's `{\"messages\":[...]}`",
+        apply: url_group_publish_array,
+    },
+    Correction {
+        name: "batch-url-group-entries",
+        reason: "a batch entry sent to a URL group is answered with an array of its messages (the official SDKs' batch parsers), not one PublishResponse",
+        apply: batch_url_group_entries,
+    },
+    Correction {
+        name: "dlq-message-id",
+        reason: "DLQ messages are fetched, deleted and retried by `dlqId`, which the answers carry and the official SDKs read, but the schema omits",
+        apply: dlq_message_id,
+    },
+    Correction {
+        name: "schedule-body-base64-and-queue",
+        reason: "schedules carry `bodyBase64` (for non-UTF-8 bodies) and `queueName`, which the official SDKs read but the schema omits",
+        apply: schedule_fields,
+    },
+    Correction {
+        name: "logs-state-failed",
+        reason: "the logs `state` filter omits FAILED, which its own description and LogEntry.state list",
+        apply: logs_state_failed,
+    },
+    Correction {
         name: "success-status-range",
         reason: "progenitor treats an undeclared 2xx as an error; an operation's one declared 2xx status stands for the whole 2XX range",
         apply: success_status_range,
@@ -251,28 +276,131 @@ fn drop_duplicate_parameters(spec: &mut Value, _: &mut Vec<String>) -> usize {
     changed
 }
 
+/// The branches of a publish-like 200 answer: a `oneOf` with a URL-group
+/// (`messages`) branch.
+fn publish_answer_branches(operation: &mut Map<String, Value>) -> Option<&mut Vec<Value>> {
+    operation
+        .get_mut("responses")?
+        .get_mut("200")?
+        .pointer_mut("/content/application~1json/schema/oneOf")?
+        .as_array_mut()
+        .filter(|branches| {
+            branches
+                .iter()
+                .any(|branch| branch.pointer("/properties/messages").is_some())
+        })
+}
+
 fn url_group_branch_first(spec: &mut Value, _: &mut Vec<String>) -> usize {
     let mut changed = 0;
     for_each_operation(spec, |_, _, operation| {
-        let Some(one_of) = operation
-            .get_mut("responses")
-            .and_then(|r| r.get_mut("200"))
-            .and_then(|r| r.pointer_mut("/content/application~1json/schema/oneOf"))
-            .and_then(Value::as_array_mut)
-        else {
+        let Some(one_of) = publish_answer_branches(operation) else {
             return;
         };
-        let Some(position) = one_of
+        if let Some(position) = one_of
             .iter()
             .position(|branch| branch.pointer("/properties/messages").is_some())
-        else {
-            return;
-        };
-        let mut branch = one_of.remove(position);
-        branch["required"] = json!(["messages"]);
-        one_of.insert(0, branch);
-        changed += 1;
+        {
+            let mut branch = one_of.remove(position);
+            branch["required"] = json!(["messages"]);
+            branch["title"] = json!("UrlGroupMessages");
+            one_of.insert(0, branch);
+            changed += 1;
+        }
     });
+    changed
+}
+
+fn url_group_messages_array() -> Value {
+    json!({
+        "type": "array",
+        "title": "UrlGroupList",
+        "description": "Published to a URL Group: one message per endpoint",
+        "items": {"$ref": "#/components/schemas/PublishToUrlGroupResponse"}
+    })
+}
+
+fn url_group_publish_array(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for_each_operation(spec, |_, _, operation| {
+        if let Some(one_of) = publish_answer_branches(operation) {
+            // Before the all-optional single-message branch, which must be tried last.
+            one_of.insert(1, url_group_messages_array());
+            changed += 1;
+        }
+    });
+    changed
+}
+
+fn batch_url_group_entries(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let Some(items) = spec.pointer_mut(
+        "/paths/~1v2~1batch/post/responses/200/content/application~1json/schema/items",
+    ) else {
+        return 0;
+    };
+    if items.get("$ref").is_none() {
+        return 0;
+    }
+    let single = items.take();
+    *items = json!({"oneOf": [url_group_messages_array(), single]});
+    1
+}
+
+fn dlq_message_id(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let Some(properties) = spec
+        .pointer_mut("/components/schemas/DLQMessage/properties")
+        .and_then(Value::as_object_mut)
+    else {
+        return 0;
+    };
+    if properties.contains_key("dlqId") {
+        return 0;
+    }
+    properties.insert(
+        "dlqId".into(),
+        json!({"type": "string", "description": "Unique identifier of the message in the DLQ"}),
+    );
+    1
+}
+
+fn schedule_fields(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let Some(properties) = spec
+        .pointer_mut("/components/schemas/Schedule/properties")
+        .and_then(Value::as_object_mut)
+    else {
+        return 0;
+    };
+    let mut changed = 0;
+    for (name, description) in [
+        ("bodyBase64", "The body, base64-encoded, when it is not valid UTF-8"),
+        ("queueName", "The queue the scheduled messages are enqueued to"),
+    ] {
+        if !properties.contains_key(name) {
+            properties.insert(name.into(), json!({"type": "string", "description": description}));
+            changed += 1;
+        }
+    }
+    changed
+}
+
+fn logs_state_failed(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let Some(parameters) = spec
+        .pointer_mut("/paths/~1v2~1logs/get/parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return 0;
+    };
+    let mut changed = 0;
+    for parameter in parameters.iter_mut().filter(|p| p["name"] == "state") {
+        if let Some(values) = parameter
+            .pointer_mut("/schema/enum")
+            .and_then(Value::as_array_mut)
+            .filter(|values| !values.contains(&json!("FAILED")))
+        {
+            values.push(json!("FAILED"));
+            changed += 1;
+        }
+    }
     changed
 }
 

@@ -19,6 +19,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ClientConfig {
     pub(crate) credentials: Credentials,
     pub(crate) timeout: Duration,
+    pub(crate) allow_unfiltered_bulk: bool,
 }
 
 impl ClientConfig {
@@ -62,6 +63,24 @@ impl Client {
     /// The token placement and timeout every request uses.
     pub fn config(&self) -> &ClientConfig {
         &self.inner
+    }
+
+    /// A copy of this client (sharing its connections) that may send bulk
+    /// cancel, DLQ delete and DLQ retry requests with no ids and no filter,
+    /// which QStash applies to every message. This client refuses them with
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest), because an id
+    /// list that came out empty would otherwise mean "everything".
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error<()>> {
+    /// // Cancel every pending message, on purpose.
+    /// client.allow_unfiltered_bulk().cancel_messages().send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn allow_unfiltered_bulk(&self) -> Client {
+        let mut client = self.clone();
+        client.inner.allow_unfiltered_bulk = true;
+        client
     }
 }
 
@@ -208,6 +227,7 @@ impl ClientBuilder {
         let config = ClientConfig {
             credentials,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            allow_unfiltered_bulk: false,
         };
         Ok(Client::new_with_client(&base_url, http_client, config))
     }

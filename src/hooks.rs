@@ -18,6 +18,15 @@ pub const USER_AGENT_VALUE: &str = concat!("qstash-rs/", env!("CARGO_PKG_VERSION
 /// not use it and no official SDK sends it.
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
+/// Bulk operations that act on every message when they carry no ids and no
+/// filter. An id list that came out empty serializes to no parameter at all,
+/// so it would turn into exactly that request.
+const ALL_WHEN_UNFILTERED: &[&str] =
+    &["cancel_messages", "delete_dlq_messages", "retry_dlq_messages"];
+
+/// Query parameters of those operations that page or limit, not select.
+const NOT_A_FILTER: &[&str] = &["cursor", "count"];
+
 impl ClientHooks<ClientConfig> for Client {
     async fn pre<E>(
         &self,
@@ -28,7 +37,17 @@ impl ClientHooks<ClientConfig> for Client {
         headers.remove(API_VERSION);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if RAW_DESTINATION_OPERATIONS.contains(&info.operation_id) {
-            send_destination_raw(request.url_mut());
+            send_destination_raw(request.url_mut()).map_err(Error::InvalidRequest)?;
+        }
+        if ALL_WHEN_UNFILTERED.contains(&info.operation_id)
+            && !self.inner.allow_unfiltered_bulk
+            && !has_filter(request.url())
+        {
+            return Err(Error::InvalidRequest(format!(
+                "{} without ids or filters would act on every message; pass ids or a filter, \
+                 or use `Client::allow_unfiltered_bulk` to mean everything",
+                info.operation_id
+            )));
         }
         self.inner.credentials.apply(request);
         *request.timeout_mut() = Some(self.inner.timeout);
@@ -55,14 +74,23 @@ impl ClientHooks<ClientConfig> for Client {
 /// query string becoming the request's. The destination is always the last
 /// path segment (`build.rs` only lists operations where it is), and
 /// percent-decoding undoes `encode_path` exactly because it encodes `%` too.
-fn send_destination_raw(url: &mut Url) {
+///
+/// A `#fragment` is refused: HTTP never sends one, so neither QStash nor the
+/// destination would see it.
+fn send_destination_raw(url: &mut Url) -> Result<(), String> {
     let path = url.path();
     let Some(start) = path.rfind('/').map(|slash| slash + 1) else {
-        return;
+        return Ok(());
     };
     let destination = percent_decode_str(&path[start..])
         .decode_utf8_lossy()
         .into_owned();
+    if destination.contains('#') {
+        return Err(format!(
+            "destination `{destination}` has a #fragment, which HTTP never sends; remove it \
+             (or percent-encode `#` as %23 if it belongs to the path or query)"
+        ));
+    }
     let (destination_path, destination_query) = match destination.split_once('?') {
         Some((path, query)) => (path, Some(query)),
         None => (destination.as_str(), None),
@@ -72,6 +100,12 @@ fn send_destination_raw(url: &mut Url) {
     if destination_query.is_some() {
         url.set_query(destination_query);
     }
+    Ok(())
+}
+
+fn has_filter(url: &Url) -> bool {
+    url.query_pairs()
+        .any(|(name, _)| !NOT_A_FILTER.contains(&name.as_ref()))
 }
 
 #[cfg(test)]
@@ -81,7 +115,7 @@ mod tests {
     fn raw(encoded_path: &str) -> String {
         let mut url = Url::parse("http://127.0.0.1:1").expect("static URL");
         url.set_path(encoded_path);
-        send_destination_raw(&mut url);
+        send_destination_raw(&mut url).expect("no fragment");
         url[url::Position::BeforePath..].to_string()
     }
 
@@ -108,6 +142,17 @@ mod tests {
             raw(&format!("/v2/enqueue/q/{encoded}")),
             "/v2/enqueue/q/https://example.com/a%2Fb%20c"
         );
+    }
+
+    #[test]
+    fn a_destination_fragment_is_refused() {
+        let mut url = Url::parse("http://127.0.0.1:1").expect("static URL");
+        url.set_path(&format!(
+            "/v2/publish/{}",
+            progenitor_client::encode_path("https://example.com/api#part")
+        ));
+        let error = send_destination_raw(&mut url).expect_err("fragment");
+        assert!(error.contains("#fragment"), "{error}");
     }
 
     #[test]

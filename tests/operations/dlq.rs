@@ -4,8 +4,9 @@
 use wiremock::ResponseTemplate;
 
 use crate::{
-    Api, Expect, assert_error_response, assert_no_unfiltered_bulk_request, assert_round_trip,
-    empty_reply, error_reply, fixture, fixture_reply, json_differences,
+    Api, Expect, assert_error_response, assert_no_unfiltered_bulk_request,
+    assert_refused_as_everything, assert_round_trip, empty_reply, error_reply, fixture,
+    fixture_reply, json_differences,
 };
 
 const DLQ_ID: &str = "1732200123456-0";
@@ -85,7 +86,6 @@ async fn list_dlq_messages_sends_cursor_count_and_every_filter() {
 /// `response.get("dlqId")` in qstash-py. The spec's DLQMessage has no
 /// `dlqId`, so a listed entry cannot be retried or deleted by id.
 #[tokio::test]
-#[ignore = "spec gap: DLQMessage has no dlqId; a listed message's id is dropped"]
 async fn list_dlq_messages_keeps_each_dlq_id() {
     let mut sent = fixture("list_dlq_messages");
     sent["messages"][0]["dlqId"] = DLQ_ID.into();
@@ -155,15 +155,18 @@ async fn delete_dlq_messages_sends_filters_with_cursor_and_count() {
 
 /// `DELETE /v2/dlq` without ids or filters empties the whole DLQ.
 #[tokio::test]
-#[ignore = "bug: delete_dlq_messages().dlq_ids(vec![]) sends a bare DELETE /v2/dlq, which deletes the whole DLQ"]
 async fn delete_dlq_messages_with_an_empty_id_list_never_deletes_everything() {
     let api = Api::replying(fixture_reply(200, "delete_dlq_messages")).await;
-    let _ = api
+    let result = api
         .client
         .delete_dlq_messages()
         .dlq_ids(Vec::<String>::new())
         .send()
         .await;
+    assert_refused_as_everything(result);
+    // Paging parameters select nothing either.
+    let result = api.client.delete_dlq_messages().count(10).send().await;
+    assert_refused_as_everything(result);
     assert_no_unfiltered_bulk_request(&api, "/v2/dlq").await;
 }
 
@@ -318,14 +321,14 @@ async fn retry_dlq_messages_sends_every_filter() {
 
 /// `POST /v2/dlq/retry` without ids or filters retries the whole DLQ.
 #[tokio::test]
-#[ignore = "bug: retry_dlq_messages().dlq_ids(vec![]) sends a bare POST /v2/dlq/retry, which retries the whole DLQ"]
 async fn retry_dlq_messages_with_an_empty_id_list_never_retries_everything() {
     let api = Api::replying(fixture_reply(201, "retry_dlq_messages")).await;
-    let _ = api
+    let result = api
         .client
         .retry_dlq_messages()
         .dlq_ids(Vec::<String>::new())
         .send()
         .await;
+    assert_refused_as_everything(result);
     assert_no_unfiltered_bulk_request(&api, "/v2/dlq/retry").await;
 }

@@ -215,6 +215,18 @@ pub async fn assert_no_unfiltered_bulk_request(api: &Api, path: &str) {
     }
 }
 
+/// A bulk request with nothing to select by is refused before it is sent.
+pub fn assert_refused_as_everything<T: std::fmt::Debug, E: std::fmt::Debug>(
+    result: Result<T, qstash::Error<E>>,
+) {
+    match result {
+        Err(qstash::Error::InvalidRequest(message)) => {
+            assert!(message.contains("every message"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 /// How the token must arrive.
 enum Auth {
     Bearer(String),

@@ -4,17 +4,17 @@
 use std::collections::HashMap;
 
 use qstash::types::{
-    BatchMessagesBodyItem, EnqueueMessageResponse, EnqueueMessageUpstashContentBasedDeduplication,
-    EnqueueMessageUpstashMethod, PublishMessageResponse,
-    PublishMessageUpstashContentBasedDeduplication, PublishMessageUpstashMethod, PublishResponse,
-    PublishToUrlGroupResponse,
+    BatchMessagesBodyItem, BatchMessagesResponseItem, EnqueueMessageResponse,
+    EnqueueMessageUpstashContentBasedDeduplication, EnqueueMessageUpstashMethod,
+    PublishMessageResponse, PublishMessageUpstashContentBasedDeduplication,
+    PublishMessageUpstashMethod, PublishResponse, PublishToUrlGroupResponse,
 };
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
 use crate::{
-    Api, Expect, assert_error_response, assert_no_unfiltered_bulk_request, assert_round_trip,
-    empty_reply, error_reply, fixture_reply,
+    Api, Expect, assert_error_response, assert_no_unfiltered_bulk_request,
+    assert_refused_as_everything, assert_round_trip, empty_reply, error_reply, fixture_reply,
 };
 
 const DESTINATION: &str = "https://example.com/api";
@@ -30,7 +30,8 @@ fn single(response: &PublishMessageResponse) -> &PublishResponse {
 
 fn url_group(response: &PublishMessageResponse) -> &[PublishToUrlGroupResponse] {
     match response {
-        PublishMessageResponse::Object { messages } => messages,
+        PublishMessageResponse::UrlGroupMessages { messages }
+        | PublishMessageResponse::UrlGroupList(messages) => messages,
         other => panic!("expected the URL-group variant, got {other:?}"),
     }
 }
@@ -155,26 +156,27 @@ async fn publish_message_keeps_the_destination_query_and_escapes_as_they_are() {
 }
 
 /// A fragment is never part of a request: the official SDKs' HTTP clients
-/// (fetch, httpx) drop it from the request line, so QStash gets
-/// `/v2/publish/https://example.com/api`. Sending it percent-encoded changes
-/// the destination's path to `/api%23section`.
+/// (fetch, httpx) silently drop it. Sending it percent-encoded would change
+/// the destination's path to `/api%23section`; we refuse it instead, so
+/// nothing the caller wrote is lost without a word.
 #[tokio::test]
-#[ignore = "bug: hooks.rs send_destination_raw sends a destination's #fragment percent-encoded into the path (/api%23section)"]
-async fn publish_message_leaves_the_destination_fragment_out_like_the_sdks() {
+async fn publish_message_refuses_a_destination_fragment() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
-    api.client
+    let result = api
+        .client
         .publish_message()
         .destination("https://example.com/api?x=1#section")
         .content_type("text/plain")
         .body("hello")
         .send()
-        .await
-        .expect("publish succeeds");
-
-    Expect::new("POST", PUBLISH_PATH)
-        .raw_query("x=1")
-        .raw_body(b"hello", "text/plain")
-        .assert(&api.request().await);
+        .await;
+    match result {
+        Err(qstash::Error::InvalidRequest(message)) => {
+            assert!(message.contains("#fragment"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(api.requests().await.is_empty(), "nothing may be sent");
 }
 
 #[tokio::test]
@@ -213,7 +215,6 @@ async fn publish_message_to_a_url_group_decodes_one_message_per_endpoint() {
 /// in qstash-py's `parse_publish_response`, the same in qstash-go's batch
 /// parser). If QStash answers that way, our types cannot decode the answer.
 #[tokio::test]
-#[ignore = "spec gap: the official SDKs decode a URL-group publish as a top-level array, which PublishMessageResponse cannot hold"]
 async fn publish_message_to_a_url_group_decodes_the_array_the_sdks_expect() {
     let api = Api::replying(ResponseTemplate::new(200).set_body_json(json!([
         { "messageId": "msg_1", "url": "https://example.com/a" },
@@ -323,7 +324,7 @@ async fn enqueue_message_to_a_url_group_decodes_one_message_per_endpoint() {
         .raw_body(b"hello", "text/plain")
         .assert(&api.request().await);
     match &decoded {
-        EnqueueMessageResponse::Object { messages } => {
+        EnqueueMessageResponse::UrlGroupMessages { messages } => {
             let urls: Vec<_> = messages.iter().map(|m| m.url.as_deref()).collect();
             assert_eq!(
                 urls,
@@ -379,12 +380,19 @@ async fn batch_messages_sends_the_messages_as_a_json_array() {
             }
         ]))
         .assert(&api.request().await);
-    assert_eq!(decoded.len(), 2);
+    let singles: Vec<&PublishResponse> = decoded
+        .iter()
+        .map(|item| match item {
+            BatchMessagesResponseItem::PublishResponse(single) => single,
+            other => panic!("expected single-message entries, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(singles.len(), 2);
     assert_eq!(
-        decoded[0].message_id.as_deref(),
+        singles[0].message_id.as_deref(),
         Some("msg_2oD7MMRwY4kLeZQnYsBTi8RQmzM9yq8hPMhvRH6rXZtGMAmPgW")
     );
-    assert_eq!(decoded[1].deduplicated, Some(true));
+    assert_eq!(singles[1].deduplicated, Some(true));
     assert_round_trip(&decoded, "batch_messages");
 }
 
@@ -393,7 +401,6 @@ async fn batch_messages_sends_the_messages_as_a_json_array() {
 /// qstash-py (`parse_batch_response`); the spec types every entry as one
 /// `PublishResponse`.
 #[tokio::test]
-#[ignore = "spec gap: a URL-group entry of a batch is answered with a nested array, which Vec<PublishResponse> cannot hold"]
 async fn batch_messages_decodes_a_url_group_entry() {
     let api = Api::replying(ResponseTemplate::new(200).set_body_json(json!([
         { "messageId": "msg_1" },
@@ -409,12 +416,20 @@ async fn batch_messages_decodes_a_url_group_entry() {
         headers: HashMap::new(),
         queue: None,
     };
-    api.client
+    let decoded = api
+        .client
         .batch_messages()
         .body(vec![item])
         .send()
         .await
-        .expect("a batch with a URL-group entry decodes");
+        .expect("a batch with a URL-group entry decodes")
+        .into_inner();
+    assert!(
+        matches!(&decoded[0], BatchMessagesResponseItem::PublishResponse(p) if p.message_id.as_deref() == Some("msg_1"))
+    );
+    assert!(
+        matches!(&decoded[1], BatchMessagesResponseItem::UrlGroupList(group) if group.len() == 2)
+    );
 }
 
 #[tokio::test]
@@ -579,14 +594,30 @@ async fn cancel_messages_sends_message_ids_as_a_repeated_query_parameter() {
 /// out empty) is serialized as no parameter at all, so it becomes exactly
 /// that request.
 #[tokio::test]
-#[ignore = "bug: cancel_messages().message_ids(vec![]) sends a bare DELETE /v2/messages, which cancels every message"]
 async fn cancel_messages_with_an_empty_id_list_never_cancels_everything() {
     let api = Api::replying(fixture_reply(200, "cancel_messages")).await;
-    let _ = api
+    let result = api
         .client
         .cancel_messages()
         .message_ids(Vec::<String>::new())
         .send()
         .await;
+    assert_refused_as_everything(result);
     assert_no_unfiltered_bulk_request(&api, "/v2/messages").await;
+}
+
+/// Meaning everything takes a client that says so.
+#[tokio::test]
+async fn cancel_messages_without_filters_goes_out_only_when_allowed() {
+    let api = Api::replying(fixture_reply(200, "cancel_messages")).await;
+    let cancelled = api
+        .client
+        .allow_unfiltered_bulk()
+        .cancel_messages()
+        .send()
+        .await
+        .expect("explicit cancel-all succeeds")
+        .into_inner();
+    assert_eq!(cancelled.cancelled, Some(42));
+    Expect::new("DELETE", "/v2/messages").assert(&api.request().await);
 }

@@ -176,7 +176,6 @@ async fn get_schedule_decodes_not_found() {
 /// reads `bodyBase64` (`parse_schedule_response`): a schedule with a binary
 /// body, or one that enqueues, comes back with fields the spec lacks.
 #[tokio::test]
-#[ignore = "spec gap: Schedule has no bodyBase64 or queueName, which the official SDKs read"]
 async fn get_schedule_keeps_the_fields_the_sdks_read() {
     let mut sent = crate::fixture("get_schedule");
     sent["bodyBase64"] = "/wCAgQ==".into();
