@@ -36,7 +36,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use self::axum::{VerifiedBody, VerifiedJson, VerifyRejection};
 pub use self::claims::{Claims, KeySlot};
 pub use self::error::{ConfigError, Malformed, VerifyError};
-pub use self::http::{RequestVerifier, SIGNATURE_HEADER, REGION_HEADER};
+pub use self::http::{REGION_HEADER, RequestVerifier, SIGNATURE_HEADER};
 pub use self::keys::Region;
 pub use self::signer::Signer;
 
@@ -271,11 +271,13 @@ impl Receiver {
             return Err(VerifyError::Issuer);
         }
         let exp = wire.exp.ok_or(VerifyError::MissingClaim("exp"))?;
-        if now >= exp.saturating_add(self.tolerance_secs) {
+        // u128 so that no tolerance, however large, overflows.
+        let (now_wide, tolerance) = (u128::from(now), u128::from(self.tolerance_secs));
+        if now_wide >= u128::from(exp) + tolerance {
             return Err(VerifyError::Expired);
         }
         let nbf = wire.nbf.ok_or(VerifyError::MissingClaim("nbf"))?;
-        if now.saturating_add(self.tolerance_secs) < nbf {
+        if now_wide + tolerance < u128::from(nbf) {
             return Err(VerifyError::NotYetValid);
         }
         let sub = wire.sub.ok_or(VerifyError::MissingClaim("sub"))?;
