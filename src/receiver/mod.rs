@@ -240,9 +240,7 @@ impl Receiver {
         let token = Token::parse(delivery.signature)?;
         let key = token.verify_mac(keys)?;
         token.with_payload(|json| {
-            let wire: WireClaims<'_> = serde_json::from_slice(json)
-                .map_err(|_| VerifyError::Malformed(Malformed::Payload))?;
-            self.check_claims(wire, &delivery, now, key, region)
+            self.check_claims(WireClaims::parse(json)?, &delivery, now, key, region)
         })
     }
 

@@ -26,7 +26,7 @@ const PAD_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
 
 /// Payloads up to this size decode on the stack; real ones are ~250 bytes
 /// plus the URL.
-const STACK_PAYLOAD: usize = 1024;
+const STACK_PAYLOAD: usize = 512;
 
 /// A compact JWS split into its segments. Borrowed: splitting allocates nothing.
 pub(super) struct Token<'a> {
