@@ -6,6 +6,12 @@
 //! was received on) against them, returning the verified [`Claims`] or a
 //! [`VerifyError`] naming the rule that failed.
 //!
+//! Compared with the official TypeScript SDK, this verifier is stricter in
+//! two ways, both covered by the shared test vectors: the algorithm is pinned
+//! to HS256 (the SDK accepts an HS512 token made with the signing key), and
+//! `exp` is required (the SDK accepts a token without one). The `aud` claim,
+//! `""` on real tokens, is ignored.
+//!
 //! ```
 //! use qstash::receiver::{Delivery, Receiver, Signer};
 //!
