@@ -372,11 +372,20 @@ fn schedule_fields(spec: &mut Value, _: &mut Vec<String>) -> usize {
     };
     let mut changed = 0;
     for (name, description) in [
-        ("bodyBase64", "The body, base64-encoded, when it is not valid UTF-8"),
-        ("queueName", "The queue the scheduled messages are enqueued to"),
+        (
+            "bodyBase64",
+            "The body, base64-encoded, when it is not valid UTF-8",
+        ),
+        (
+            "queueName",
+            "The queue the scheduled messages are enqueued to",
+        ),
     ] {
         if !properties.contains_key(name) {
-            properties.insert(name.into(), json!({"type": "string", "description": description}));
+            properties.insert(
+                name.into(),
+                json!({"type": "string", "description": description}),
+            );
             changed += 1;
         }
     }

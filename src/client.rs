@@ -196,7 +196,8 @@ impl ClientBuilder {
     }
 
     /// Send requests with this `reqwest::Client` (its proxy, TLS and pool
-    /// settings) instead of one the builder creates.
+    /// settings) instead of one the builder creates. With the default
+    /// `rustls` feature, call [`install_crypto_provider`] before building it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -217,6 +218,7 @@ impl ClientBuilder {
             }
             Some(client) => client,
             None => {
+                #[cfg(feature = "rustls")]
                 install_crypto_provider();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
@@ -233,11 +235,23 @@ impl ClientBuilder {
     }
 }
 
-/// reqwest is built without a default rustls crypto provider (aws-lc needs
-/// cmake and a long native build); ring is installed unless the program has
-/// chosen a provider itself.
-fn install_crypto_provider() {
-    #[cfg(feature = "rustls")]
+/// Makes ring the process's rustls crypto provider, unless one is set.
+///
+/// With the default `rustls` feature, reqwest is built without a crypto
+/// provider of its own (its default, aws-lc, needs a long native build), and
+/// building a `reqwest::Client` with none installed panics inside reqwest.
+/// [`ClientBuilder::build`] calls this before it builds its HTTP client; call
+/// it yourself before building a `reqwest::Client` to pass to
+/// [`ClientBuilder::http_client`]. Calling it more than once is harmless.
+///
+/// ```
+/// qstash::install_crypto_provider();
+/// let http = reqwest::Client::builder().build()?;
+/// let client = qstash::Client::builder().token("my-token").http_client(http).build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "rustls")]
+pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race with another thread installing one is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -41,6 +41,11 @@ impl Region {
         }
     }
 
+    /// Position in [`Region::ALL`], for per-region tables.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     /// Parses `EU_CENTRAL_1` / `US_EAST_1`; the URL form (`eu-central-1`) and
     /// any letter case are accepted too.
     pub fn from_name(name: &str) -> Result<Region, ConfigError> {

@@ -6,7 +6,7 @@
 
 pub use progenitor_client::Error;
 
-/// Why a [`Client`](crate::Client) could not be built.
+/// Why a [`Client`](crate::Client) or a [`Receiver`](crate::Receiver) could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -46,6 +46,23 @@ pub enum ConfigError {
          set it on the reqwest::Client you pass to `http_client`"
     )]
     ConnectTimeoutWithCustomClient,
+    /// A signing key is empty, which would make every forged token pass.
+    #[error("signing key is empty")]
+    EmptySigningKey,
+    /// One key of a current/next signing-key pair is set and the other is not.
+    #[error("environment variable `{missing}` is not set, but `{present}` is")]
+    IncompleteSigningKeyPair {
+        /// The variable that is missing.
+        missing: String,
+        /// Its partner, which is set.
+        present: String,
+    },
+    /// No signing key pair is configured at all.
+    #[error(
+        "no signing keys: set QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY \
+         (or the <REGION>_ variants)"
+    )]
+    NoSigningKeys,
     /// reqwest could not build its client (for example, TLS setup failed).
     #[error("could not build the HTTP client: {0}")]
     Http(#[source] reqwest::Error),

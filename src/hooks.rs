@@ -21,8 +21,11 @@ const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 /// Bulk operations that act on every message when they carry no ids and no
 /// filter. An id list that came out empty serializes to no parameter at all,
 /// so it would turn into exactly that request.
-const ALL_WHEN_UNFILTERED: &[&str] =
-    &["cancel_messages", "delete_dlq_messages", "retry_dlq_messages"];
+const ALL_WHEN_UNFILTERED: &[&str] = &[
+    "cancel_messages",
+    "delete_dlq_messages",
+    "retry_dlq_messages",
+];
 
 /// Query parameters of those operations that page or limit, not select.
 const NOT_A_FILTER: &[&str] = &["cursor", "count"];

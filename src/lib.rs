@@ -33,13 +33,17 @@ mod config;
 mod error;
 mod generated;
 mod hooks;
+pub mod receiver;
 
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
+#[cfg(feature = "rustls")]
+pub use client::install_crypto_provider;
 pub use client::{ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
 pub use error::{ConfigError, Error};
 pub use generated::{Client, ResponseValue, builder, types};
 pub use hooks::USER_AGENT_VALUE;
+pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {

@@ -259,6 +259,7 @@ fn tokens_that_cannot_be_sent_are_refused_without_echoing_them() {
 
 #[test]
 fn connect_timeout_with_a_callers_http_client_is_refused() {
+    qstash::install_crypto_provider();
     let error = Client::builder()
         .token(TOKEN)
         .http_client(reqwest::Client::new())
@@ -368,6 +369,7 @@ async fn a_callers_http_client_is_used_and_the_timeout_applies_to_it() {
         .await;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-from-caller", "yes".parse().expect("header"));
+    qstash::install_crypto_provider();
     let http = reqwest::Client::builder()
         .default_headers(headers)
         .build()
