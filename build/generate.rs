@@ -2,7 +2,10 @@
 //! each spec correction is needed: YAML text → JSON value → corrections →
 //! OpenAPI 3.0 → progenitor → formatted Rust source.
 
+use quote::ToTokens;
 use serde_json::Value;
+use syn::punctuated::Punctuated;
+use syn::visit_mut::VisitMut;
 
 use crate::corrections::{CORRECTIONS, Correction};
 
@@ -36,7 +39,6 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     let spec: openapiv3::OpenAPI = serde_json::from_value(spec)
         .map_err(|e| format!("the corrected spec is not OpenAPI 3.0: {e}"))?;
     warnings.extend(name_clashes(&spec));
-    let raw_destinations = raw_destination_operations(&spec, &mut warnings);
     let operations = spec
         .operations()
         .map(|(path, method, op)| {
@@ -60,16 +62,20 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code: {e}"))?;
     hide_generated_constructors(&mut file);
+    let mut wire = WireFixes::default();
+    syn::visit_mut::visit_file_mut(&mut wire, &mut file);
+    if wire.raw_destinations == 0 || wire.api_version_headers == 0 {
+        warnings.push(format!(
+            "the generated code changed shape: {} destination(s) sent raw, {} api-version header(s) removed",
+            wire.raw_destinations, wire.api_version_headers
+        ));
+    }
 
     // progenitor's usage sketches use unbound variables and are marked
     // `ignore`; as `text` they still show, without posing as doctests.
     let api = prettyplease::unparse(&file).replace("```ignore", "```text");
-    let code = format!(
-        "{api}\n/// Operations whose last path segment is a destination URL, sent raw.\n\
-         pub(crate) const RAW_DESTINATION_OPERATIONS: &[&str] = &{raw_destinations:?};\n"
-    );
     Ok(Generated {
-        code,
+        code: api,
         report,
         warnings,
         operations,
@@ -114,29 +120,6 @@ fn yaml_to_json(value: serde_norway::Value) -> Value {
         ),
         Y::Tagged(tagged) => yaml_to_json(tagged.value),
     }
-}
-
-/// Operations that take a destination URL as their last path segment; the
-/// request hook puts it on the wire unencoded, as the official SDKs do.
-fn raw_destination_operations(
-    spec: &openapiv3::OpenAPI,
-    warnings: &mut Vec<String>,
-) -> Vec<String> {
-    let mut operations = Vec::new();
-    for (path, _, operation) in spec.operations() {
-        let Some(id) = operation.operation_id.clone() else {
-            continue;
-        };
-        if path.ends_with("/{destination}") {
-            operations.push(id);
-        } else if path.contains("{destination}") {
-            warnings.push(format!(
-                "operation `{id}` has {{destination}} before the end of its path; it is sent percent-encoded"
-            ));
-        }
-    }
-    operations.sort();
-    operations
 }
 
 /// progenitor names an operation's inline types `<Name>Response` and
@@ -194,4 +177,75 @@ fn hide_generated_constructors(file: &mut syn::File) {
             }
         }
     }
+}
+
+/// Two things progenitor puts on the wire that the official SDKs do not,
+/// fixed in the generated syntax tree so the requests are right when built
+/// (rather than patched on every request):
+/// - path parameters are percent-encoded, `/` included; a `destination` (a
+///   URL or URL-group name) goes into the path as it is, its own `?query`
+///   becoming the request's query, as the official SDKs send it;
+/// - every request carries `api-version: <info.version>`, which QStash does
+///   not read.
+#[derive(Default)]
+struct WireFixes {
+    raw_destinations: usize,
+    api_version_headers: usize,
+}
+
+impl VisitMut for WireFixes {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|statement| {
+            !statement
+                .to_token_stream()
+                .to_string()
+                .contains("\"api-version\"")
+        });
+        self.api_version_headers += before - block.stmts.len();
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let Ok(mut args) =
+            mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+        else {
+            return;
+        };
+        let mut changed = false;
+        for arg in args.iter_mut() {
+            if let Some(raw) = unencoded_destination(arg) {
+                *arg = raw;
+                changed = true;
+            }
+        }
+        if changed {
+            self.raw_destinations += 1;
+            mac.tokens = args.to_token_stream();
+        }
+    }
+}
+
+/// `encode_path(&destination.to_string())` → `destination.to_string()`.
+fn unencoded_destination(expr: &syn::Expr) -> Option<syn::Expr> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    let is_encode_path =
+        matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident("encode_path"));
+    if call.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Reference(argument) = &call.args[0] else {
+        return None;
+    };
+    let syn::Expr::MethodCall(to_string) = &*argument.expr else {
+        return None;
+    };
+    let is_destination =
+        matches!(&*to_string.receiver, syn::Expr::Path(p) if p.path.is_ident("destination"));
+    (is_encode_path && is_destination).then(|| (*argument.expr).clone())
 }

@@ -237,3 +237,31 @@ fn a_table_name_clashing_with_a_component_schema_is_reported() {
         generated.warnings
     );
 }
+
+#[test]
+fn generated_requests_send_destinations_raw_and_no_api_version() {
+    let generated = generate_all();
+    assert!(!generated.code.contains("\"api-version\""));
+    for operation in ["PublishMessage", "EnqueueMessage", "CreateSchedule"] {
+        let start = generated
+            .code
+            .find(&format!("pub struct {operation}<'a>"))
+            .expect("builder");
+        let send = &generated.code[start..];
+        let url = &send[send.find("let url = format!(").expect("url")..];
+        let url = &url[..url.find(';').expect("statement end")];
+        assert!(
+            url.contains("destination.to_string()"),
+            "{operation}: {url}"
+        );
+        assert!(
+            !url.contains("encode_path(& destination"),
+            "{operation}: {url}"
+        );
+    }
+    assert!(
+        generated.warnings.is_empty(),
+        "the syntax-tree fixes must apply: {:#?}",
+        generated.warnings
+    );
+}
