@@ -72,12 +72,16 @@ impl<'a> WireClaims<'a> {
     /// types, duplicates, odd numbers) goes to serde_json, which has the
     /// final say. The scanner only answers for inputs where both agree.
     pub fn parse(json: &'a [u8]) -> Result<WireClaims<'a>, VerifyError> {
-        let mut claims = WireClaims::default();
-        let scanned = std::str::from_utf8(json)
-            .ok()
-            .and_then(|text| Scanner { text, pos: 0 }.claims(&mut claims));
+        let scanned = std::str::from_utf8(json).ok().and_then(|text| {
+            Scanner { text, pos: 0 }.qstash_layout().or_else(|| {
+                let mut claims = WireClaims::default();
+                Scanner { text, pos: 0 }
+                    .claims(&mut claims)
+                    .map(|()| claims)
+            })
+        });
         match scanned {
-            Some(()) => Ok(claims),
+            Some(claims) => Ok(claims),
             None => {
                 serde_json::from_slice(json).map_err(|_| VerifyError::Malformed(Malformed::Payload))
             }
@@ -98,6 +102,41 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    /// The claims exactly as QStash lays them out, in its order and without
+    /// whitespace: read by position, with no key lookups.
+    fn qstash_layout(mut self) -> Option<WireClaims<'a>> {
+        self.literal("{\"aud\":\"\",\"body\":")?;
+        let body = self.string()?;
+        self.literal(",\"exp\":")?;
+        let exp = self.integer()?;
+        self.literal(",\"iat\":")?;
+        let iat = self.integer()?;
+        self.literal(",\"iss\":")?;
+        let iss = self.string()?;
+        self.literal(",\"jti\":")?;
+        let jti = self.string()?;
+        self.literal(",\"nbf\":")?;
+        let nbf = self.integer()?;
+        self.literal(",\"sub\":")?;
+        let sub = self.string()?;
+        self.literal("}")?;
+        (self.pos == self.text.len()).then(|| WireClaims {
+            body: Some(Cow::Borrowed(body)),
+            exp: Some(exp),
+            iat: Some(iat),
+            iss: Some(Cow::Borrowed(iss)),
+            jti: Some(Cow::Borrowed(jti)),
+            nbf: Some(nbf),
+            sub: Some(Cow::Borrowed(sub)),
+        })
+    }
+
+    fn literal(&mut self, expected: &str) -> Option<()> {
+        self.rest()
+            .starts_with(expected.as_bytes())
+            .then(|| self.pos += expected.len())
+    }
+
     fn claims(mut self, claims: &mut WireClaims<'a>) -> Option<()> {
         self.skip_ws();
         self.expect(b'{')?;
@@ -172,23 +211,17 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
         let start = self.pos;
-        let bytes = self.text.as_bytes();
-        // Strings are short: a plain loop beats memchr's setup cost.
-        let mut end = start;
-        let mut special = false;
-        loop {
-            let byte = *bytes.get(end)?;
-            if byte == b'"' {
-                break;
-            }
-            special |= byte == b'\\' || byte < 0x20;
-            end += 1;
-        }
-        if special {
+        let tail = self.text.as_bytes().get(start..)?;
+        // One pass that stops at the closing quote or at anything that needs
+        // serde_json (an escape, a control character).
+        let len = tail
+            .iter()
+            .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
+        if tail[len] != b'"' {
             return None;
         }
-        self.pos = end + 1;
-        self.text.get(start..end)
+        self.pos = start + len + 1;
+        self.text.get(start..start + len)
     }
 
     /// A JSON integer without sign or leading zeros; a fraction or exponent
@@ -200,7 +233,7 @@ impl<'a> Scanner<'a> {
             .iter()
             .position(|byte| !byte.is_ascii_digit())
             .unwrap_or(rest.len());
-        if digits > 19 || (digits > 1 && rest[0] == b'0') {
+        if digits == 0 || digits > 19 || (digits > 1 && rest[0] == b'0') {
             return None;
         }
         let value = rest[..digits]
@@ -257,6 +290,24 @@ mod tests {
     }
 
     const REAL: &str = r#"{"aud":"","body":"k6I5cakU5erL8KjSUVTNownDwccvu5kU1Hxg88toFYg=","exp":1767225900,"iat":1767225600,"iss":"Upstash","jti":"jwt_vector","nbf":1767225600,"sub":"https://example.com/api"}"#;
+
+    /// QStash's exact layout, `None` when the layout reader defers.
+    fn layout(json: &[u8]) -> Option<WireClaims<'_>> {
+        let text = std::str::from_utf8(json).ok()?;
+        Scanner { text, pos: 0 }.qstash_layout()
+    }
+
+    #[test]
+    fn real_payloads_take_the_layout_path() {
+        let claims = layout(REAL.as_bytes()).expect("layout reader reads a real payload");
+        assert_eq!(Some(&claims), scan(REAL.as_bytes()).as_ref());
+        assert_eq!(claims.jti.as_deref(), Some("jwt_vector"));
+        // Same claims in another order, or with whitespace: the general scanner.
+        let reordered = r#"{"sub":"https://example.com/api","aud":"","body":"x","exp":1,"iat":1,"iss":"Upstash","jti":"j","nbf":1}"#;
+        assert!(layout(reordered.as_bytes()).is_none());
+        assert!(scan(reordered.as_bytes()).is_some());
+        assert!(layout(REAL.replace(",", ", ").as_bytes()).is_none());
+    }
 
     #[test]
     fn real_payloads_take_the_fast_path() {
@@ -352,8 +403,43 @@ mod tests {
         })
     }
 
+    /// QStash's layout, mostly with values the layout reader takes, now and
+    /// then with one it must leave to serde_json.
+    fn layout_like() -> impl Strategy<Value = Vec<u8>> {
+        let string = || {
+            prop_oneof![
+                4 => prop::sample::select(vec!["\"\"", "\"Upstash\"", "\"é\"", "\"https://e.com/?a=1&b=2\""]),
+                1 => prop::sample::select(vec!["\"a\\u0026b\"", "\"x\\\"y\"", "\"a\tb\"", "1", "null"]),
+            ]
+        };
+        let integer = || {
+            prop_oneof![
+                4 => prop::sample::select(vec!["0", "1767225600", "1844674407370955161"]),
+                1 => prop::sample::select(vec!["01", "18446744073709551615", "-1", "1.5", "1e3", "\"1\"", ""]),
+            ]
+        };
+        let end = prop_oneof![4 => Just("}"), 1 => prop::sample::select(vec!["} ", "},", ""])];
+        (string(), integer(), integer(), string(), string(), integer(), string(), end).prop_map(
+            |(body, exp, iat, iss, jti, nbf, sub, end)| {
+                format!(
+                    r#"{{"aud":"","body":{body},"exp":{exp},"iat":{iat},"iss":{iss},"jti":{jti},"nbf":{nbf},"sub":{sub}{end}"#
+                )
+                .into_bytes()
+            },
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn layout_reader_agrees_with_serde(json in layout_like()) {
+            if let Some(claims) = layout(&json) {
+                let by_serde: WireClaims<'_> = serde_json::from_slice(&json)
+                    .expect("serde accepts what the layout reader accepts");
+                prop_assert_eq!(claims, by_serde);
+            }
+        }
 
         #[test]
         fn scanner_agrees_with_serde_on_json_like_text(json in json_like()) {
