@@ -120,7 +120,7 @@ impl<'a> Scanner<'a> {
         self.literal(",\"sub\":")?;
         let sub = self.string()?;
         self.literal("}")?;
-        (self.pos == self.text.len()).then(|| WireClaims {
+        (self.pos == self.text.len()).then_some(WireClaims {
             body: Some(Cow::Borrowed(body)),
             exp: Some(exp),
             iat: Some(iat),
