@@ -23,8 +23,11 @@
 //! - [`types`]: every request and response model, with serde and
 //!   [`schemars::JsonSchema`].
 //! - [`builder`]: the request builders the client's methods return.
+//! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
+//!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
+//!   feature) and signing test deliveries ([`Signer`]).
 //! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
-//!   client can fail with.
+//!   client or a receiver can fail with.
 #![deny(missing_docs)]
 
 mod auth;
@@ -47,5 +50,8 @@ pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyEr
 
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
-    pub use crate::{AuthMode, Client, ClientBuilder, ConfigError, Error, Region, types};
+    pub use crate::{
+        AuthMode, Client, ClientBuilder, ConfigError, Delivery, Error, Receiver, Region,
+        RequestVerifier, types,
+    };
 }
