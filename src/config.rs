@@ -99,14 +99,13 @@ pub(crate) fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
         ));
     }
     let path = url.path().trim_end_matches('/');
-    if let Some(api) = path.find("/v2").filter(|&at| {
-        let rest = &path[at + 3..];
-        rest.is_empty() || rest.starts_with('/')
-    }) {
-        let suggestion = format!("{}{}", origin(&url), &path[..api]);
+    // A proxy may serve QStash under a prefix; `/v2` starts the API itself.
+    if let Some(api) = path.split('/').position(|segment| segment == "v2") {
+        let prefix: Vec<&str> = path.split('/').take(api).collect();
+        let suggestion = format!("{}{}", origin(&url), prefix.join("/"));
         return Err(invalid(format!(
             "it includes the API path `{}`; use `{suggestion}`",
-            &path[api..]
+            &path[prefix.join("/").len()..]
         )));
     }
     Ok(format!("{}{path}", origin(&url)))

@@ -178,6 +178,10 @@ fn builder_region_and_base_url() {
         build(Client::builder().base_url("https://proxy.example.com/qstash/")).base_url(),
         "https://proxy.example.com/qstash"
     );
+    assert_eq!(
+        build(Client::builder().base_url("https://proxy.example.com/v2api")).base_url(),
+        "https://proxy.example.com/v2api"
+    );
     // The later call wins.
     assert_eq!(
         build(
@@ -206,6 +210,12 @@ fn base_url_with_a_pasted_api_path_is_refused_with_the_url_to_use() {
     );
     let message = base_url_error("http://127.0.0.1:8080/v2");
     assert!(message.contains("use `http://127.0.0.1:8080`"), "{message}");
+    let message = base_url_error("https://proxy.example.com/v2api/v2/schedules");
+    assert!(
+        message.contains("use `https://proxy.example.com/v2api`"),
+        "{message}"
+    );
+    assert!(message.contains("API path `/v2/schedules`"), "{message}");
 }
 
 #[test]
