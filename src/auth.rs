@@ -11,7 +11,8 @@ use crate::error::ConfigError;
 /// The query parameter QStash reads the token from in [`AuthMode::QueryParameter`].
 pub const TOKEN_QUERY_PARAMETER: &str = "qstash_token";
 
-const REDACTED: &str = "REDACTED";
+/// What stands in for a secret in anything printable.
+pub(crate) const REDACTED: &str = "REDACTED";
 
 /// Where the token goes on each request. Both forms are in the QStash spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

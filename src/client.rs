@@ -98,7 +98,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token.as_ref().map(|_| "REDACTED"))
+            .field("token", &self.token.as_ref().map(|_| crate::auth::REDACTED))
             .field("base_url", &self.base_url)
             .field("auth_mode", &self.auth_mode)
             .field("timeout", &self.timeout)

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use url::Url;
 
+use crate::auth::REDACTED;
 use crate::error::ConfigError;
 
 /// A QStash region. Each region is a separate deployment with its own
@@ -117,10 +118,10 @@ fn displayable(raw: &str) -> String {
     match Url::parse(raw.trim()) {
         Ok(mut url) => {
             if url.password().is_some() {
-                let _ = url.set_password(Some("REDACTED"));
+                let _ = url.set_password(Some(REDACTED));
             }
             if url.query().is_some() {
-                url.set_query(Some("REDACTED"));
+                url.set_query(Some(REDACTED));
             }
             url.to_string()
         }
@@ -162,9 +163,9 @@ pub(crate) struct EnvSettings {
 /// - `QSTASH_REGION=<REGION>`: `<REGION>_QSTASH_URL` (default: that region's
 ///   URL) and `<REGION>_QSTASH_TOKEN` (default: `QSTASH_TOKEN`).
 pub(crate) fn resolve_env(
-    lookup: impl Fn(&str) -> Result<Option<String>, ConfigError>,
+    mut lookup: impl FnMut(&str) -> Result<Option<String>, ConfigError>,
 ) -> Result<EnvSettings, ConfigError> {
-    let get = |name: &str| Ok(lookup(name)?.filter(|value| !value.trim().is_empty()));
+    let mut get = |name: &str| env_var(&mut lookup, name);
     match get("QSTASH_REGION")? {
         None => Ok(EnvSettings {
             base_url: get("QSTASH_URL")?.unwrap_or_else(|| Region::default().base_url().into()),
@@ -184,6 +185,15 @@ pub(crate) fn resolve_env(
             })
         }
     }
+}
+
+/// A variable through `lookup`. Deployment tools pass unset variables as
+/// empty strings, so an empty or blank value counts as unset.
+pub(crate) fn env_var(
+    lookup: &mut impl FnMut(&str) -> Result<Option<String>, ConfigError>,
+    name: &str,
+) -> Result<Option<String>, ConfigError> {
+    Ok(lookup(name)?.filter(|value| !value.trim().is_empty()))
 }
 
 /// Reads a variable of the process environment; a value that is not

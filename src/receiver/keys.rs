@@ -2,6 +2,7 @@
 
 use ring::hmac;
 
+use crate::config::env_var;
 use crate::error::ConfigError;
 
 /// A current/next key pair, prepared once so verification does not redo the
@@ -23,16 +24,14 @@ impl KeyPair {
     /// Reads `<prefix>QSTASH_CURRENT_SIGNING_KEY` and
     /// `<prefix>QSTASH_NEXT_SIGNING_KEY`; `Ok(None)` when neither is set.
     pub fn from_lookup(
-        lookup: &mut impl FnMut(&str) -> Option<String>,
+        lookup: &mut impl FnMut(&str) -> Result<Option<String>, ConfigError>,
         prefix: &str,
     ) -> Result<Option<KeyPair>, ConfigError> {
         let current_var = format!("{prefix}QSTASH_CURRENT_SIGNING_KEY");
         let next_var = format!("{prefix}QSTASH_NEXT_SIGNING_KEY");
-        // Secrets mounted from files often end in a newline, and deployment
-        // tools pass unset variables as empty strings; real keys contain
-        // neither whitespace nor nothing.
-        let mut read = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        match (read(&current_var), read(&next_var)) {
+        // Secrets mounted from files often end in a newline; real keys
+        // contain no whitespace, so it is trimmed.
+        match (env_var(lookup, &current_var)?, env_var(lookup, &next_var)?) {
             (Some(current), Some(next)) => KeyPair::new(current.trim(), next.trim()).map(Some),
             (None, None) => Ok(None),
             (Some(_), None) => Err(ConfigError::IncompleteSigningKeyPair {

@@ -126,7 +126,7 @@ impl std::fmt::Debug for Delivery<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a credential for its body and URL until it expires.
         f.debug_struct("Delivery")
-            .field("signature", &"<redacted>")
+            .field("signature", &crate::auth::REDACTED)
             .field("body_len", &self.body.len())
             .field("url", &self.url)
             .field("region", &self.region)
@@ -166,8 +166,10 @@ impl Receiver {
 
     /// Reads the keys from the process environment; see
     /// [`from_env_with`](Receiver::from_env_with).
+    ///
+    /// A variable that is not valid UTF-8 is an error, as for the client.
     pub fn from_env() -> Result<Receiver, ConfigError> {
-        Receiver::from_env_with(|name| std::env::var(name).ok())
+        Receiver::from_lookup(crate::config::process_env)
     }
 
     /// Reads `QSTASH_CURRENT_SIGNING_KEY` / `QSTASH_NEXT_SIGNING_KEY` and, for
@@ -194,6 +196,12 @@ impl Receiver {
     /// ```
     pub fn from_env_with(
         mut lookup: impl FnMut(&str) -> Option<String>,
+    ) -> Result<Receiver, ConfigError> {
+        Receiver::from_lookup(|name| Ok(lookup(name)))
+    }
+
+    fn from_lookup(
+        mut lookup: impl FnMut(&str) -> Result<Option<String>, ConfigError>,
     ) -> Result<Receiver, ConfigError> {
         let mut receiver = Receiver::with_keys(KeyPair::from_lookup(&mut lookup, "")?);
         for region in Region::ALL {
@@ -314,7 +322,7 @@ impl std::fmt::Debug for Receiver {
             .filter(|region| self.regional[region.index()].is_some())
             .collect();
         f.debug_struct("Receiver")
-            .field("keys", &"<redacted>")
+            .field("keys", &crate::auth::REDACTED)
             .field("plain_pair", &self.plain.is_some())
             .field("regional_pairs", &regions)
             .field("tolerance_secs", &self.tolerance_secs)

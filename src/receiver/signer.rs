@@ -82,7 +82,7 @@ impl Signer {
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
-            .field("key", &"<redacted>")
+            .field("key", &crate::auth::REDACTED)
             .finish()
     }
 }
