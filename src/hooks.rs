@@ -5,7 +5,7 @@ use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderValue, USER_AGENT};
 use url::Url;
 
-use crate::Client;
+use crate::api::Client;
 use crate::auth::{AuthMode, redact_error, redact_response};
 use crate::client::ClientConfig;
 

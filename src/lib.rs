@@ -30,21 +30,21 @@
 //!   client or a receiver can fail with.
 #![deny(missing_docs)]
 
+pub mod api;
 mod auth;
 mod client;
 mod config;
 mod error;
-mod generated;
 mod hooks;
 pub mod receiver;
 
+pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
 #[cfg(feature = "rustls")]
 pub use client::install_crypto_provider;
-pub use client::{ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
-pub use error::{ConfigError, Error};
-pub use generated::{Client, ResponseValue, builder, types};
+pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
 pub use hooks::USER_AGENT_VALUE;
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 

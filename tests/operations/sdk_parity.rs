@@ -82,6 +82,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
     match (sdk, step) {
         (JS_SDK, "publishJSON") | (PY_SDK, "publish_json") => {
             let mut call = client
+                .api()
                 .publish_message()
                 .destination("https://example.com/api")
                 .content_type("application/json")
@@ -95,6 +96,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "publish text") => {
             let _ = client
+                .api()
                 .publish_message()
                 .destination("https://example.com/api?x=1&y=2")
                 .content_type("text/plain")
@@ -105,6 +107,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "publishJSON full") => {
             let _ = client
+                .api()
                 .publish_message()
                 .destination("https://example.com/api")
                 .content_type("application/json")
@@ -124,6 +127,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "publish urlGroup") => {
             let _ = client
+                .api()
                 .publish_message()
                 .destination("my-group")
                 .content_type("application/json")
@@ -134,6 +138,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "schedules.create") | (PY_SDK, "schedule.create") => {
             let _ = client
+                .api()
                 .create_schedule()
                 .destination("https://example.com/api")
                 .upstash_cron("*/5 * * * *")
@@ -146,10 +151,11 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
                 .await;
         }
         (JS_SDK, "schedules.list") => {
-            let _ = client.list_schedules().send().await;
+            let _ = client.api().list_schedules().send().await;
         }
         (JS_SDK, "schedules.get") => {
             let _ = client
+                .api()
                 .get_schedule()
                 .schedule_id("my-schedule")
                 .send()
@@ -157,6 +163,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "schedules.delete") => {
             let _ = client
+                .api()
                 .delete_schedule()
                 .schedule_id("my-schedule")
                 .send()
@@ -164,6 +171,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "schedules.pause") | (PY_SDK, "schedule.pause") => {
             let _ = client
+                .api()
                 .pause_schedule()
                 .schedule_id("my-schedule")
                 .send()
@@ -179,7 +187,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
                 queue_name: "my-queue".into(),
                 parallelism: 2.try_into().expect("non-zero"),
             };
-            let _ = client.upsert_queue().body(body).send().await;
+            let _ = client.api().upsert_queue().body(body).send().await;
             // The SDKs send `"paused": false`; the spec's body has no
             // `paused`, so the generated type cannot carry it.
             return Divergence {
@@ -189,6 +197,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "queue.enqueueJSON") | (PY_SDK, "enqueue_json") => {
             let mut call = client
+                .api()
                 .enqueue_message()
                 .queue_name("my-queue")
                 .destination("https://example.com/api")
@@ -225,16 +234,27 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
                     queue: Some("my-queue".into()),
                 },
             ];
-            let _ = client.batch_messages().body(messages).send().await;
+            let _ = client.api().batch_messages().body(messages).send().await;
         }
         (JS_SDK, "messages.get") => {
-            let _ = client.get_message().message_id("msg_123").send().await;
+            let _ = client
+                .api()
+                .get_message()
+                .message_id("msg_123")
+                .send()
+                .await;
         }
         (JS_SDK, "messages.delete") => {
-            let _ = client.cancel_message().message_id("msg_123").send().await;
+            let _ = client
+                .api()
+                .cancel_message()
+                .message_id("msg_123")
+                .send()
+                .await;
         }
         (JS_SDK, "dlq.listMessages") => {
             let _ = client
+                .api()
                 .list_dlq_messages()
                 .cursor("c1")
                 .count(10)
@@ -250,6 +270,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
                 }],
             };
             let _ = client
+                .api()
                 .upsert_url_group_endpoints()
                 .url_group_name("my-group")
                 .body(body)
@@ -258,6 +279,7 @@ async fn equivalent_call(client: Client, sdk: &str, step: &str) -> Divergence {
         }
         (JS_SDK, "logs") => {
             let _ = client
+                .api()
                 .list_logs()
                 .state(ListLogsState::Delivered)
                 .count(5)
