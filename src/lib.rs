@@ -36,6 +36,7 @@ mod client;
 mod config;
 mod error;
 mod hooks;
+pub mod messages;
 pub mod receiver;
 
 pub use api::types;
