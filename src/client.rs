@@ -20,6 +20,10 @@ pub struct ClientConfig {
     pub(crate) credentials: Credentials,
     pub(crate) timeout: Duration,
     pub(crate) allow_unfiltered_bulk: bool,
+    /// Headers of one message that the generated builders cannot express
+    /// (forwarded and callback headers, among others); set on a per-call
+    /// copy by [`Client::api_with_headers`], empty otherwise.
+    pub(crate) message_headers: http::HeaderMap,
 }
 
 impl ClientConfig {
@@ -86,6 +90,14 @@ impl Client {
     /// ```
     pub fn api(&self) -> &api::Client {
         &self.api
+    }
+
+    /// The generated client for one call that adds `headers` to its request
+    /// (see `hooks.rs`). Cloning shares the connection pool.
+    pub(crate) fn api_with_headers(&self, headers: http::HeaderMap) -> api::Client {
+        let mut api = self.api.clone();
+        api.inner.message_headers = headers;
+        api
     }
 
     /// A copy of this client (sharing its connections) whose
@@ -253,6 +265,7 @@ impl ClientBuilder {
             credentials,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             allow_unfiltered_bulk: false,
+            message_headers: http::HeaderMap::new(),
         };
         Ok(Client {
             api: api::Client::new_with_client(&base_url, http_client, config),
