@@ -111,7 +111,7 @@ fn entry(
     // way HTTP joins them.
     let mut map: HashMap<String, String> = HashMap::new();
     if let Some(content_type) = content_type {
-        map.insert("Content-Type".into(), content_type);
+        map.insert("content-type".into(), content_type);
     }
     for (name, value) in &headers {
         let value = value.to_str().map_err(|_| {

@@ -65,7 +65,7 @@ pub(crate) fn render_message(message: Message, sending: Sending) -> Result<Rende
         } else {
             format!("Upstash-Forward-{name}")
         };
-        headers.raw(&wire, value)?;
+        headers.raw(format!("header `{name}`"), &wire, value)?;
     }
 
     let set: [(&str, bool); 11] = [
@@ -227,17 +227,18 @@ struct Headers {
 }
 
 impl Headers {
-    /// A header as the caller named it; repeated names are all kept.
-    fn raw(&mut self, name: &str, value: &str) -> Result<(), InvalidInput> {
-        let field = || format!("header `{name}`");
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| InvalidInput::new(field(), "is not a valid header name"))?;
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            InvalidInput::new(
-                field(),
+    /// A header the caller gave as `field`, sent as `wire`; repeated names
+    /// are all kept.
+    fn raw(&mut self, field: String, wire: &str, value: &str) -> Result<(), InvalidInput> {
+        let Ok(header) = HeaderName::from_bytes(wire.as_bytes()) else {
+            return Err(InvalidInput::new(field, "is not a valid header name"));
+        };
+        let Ok(value) = HeaderValue::from_str(value) else {
+            return Err(InvalidInput::new(
+                field,
                 "has a value with a character HTTP headers cannot carry",
-            )
-        })?;
+            ));
+        };
         self.map.append(header, value);
         Ok(())
     }
@@ -287,7 +288,11 @@ impl Headers {
             self.option(field, &format!("{prefix}-Retry-Delay"), expression)?;
         }
         for (name, value) in &callback.headers {
-            self.raw(&format!("{prefix}-Forward-{name}"), value)?;
+            self.raw(
+                format!("{field} header `{name}`"),
+                &format!("{prefix}-Forward-{name}"),
+                value,
+            )?;
         }
         Ok(())
     }

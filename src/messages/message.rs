@@ -19,7 +19,7 @@ pub enum Destination {
 
 impl Destination {
     /// Deliver to this URL. Checked when the message is sent: it must be an
-    /// absolute `http(s)` URL with a host and without a `#fragment`.
+    /// absolute `http(s)` URL without a `#fragment`.
     pub fn url(url: impl Into<String>) -> Destination {
         Destination::Url(url.into())
     }
@@ -41,7 +41,8 @@ impl Destination {
     }
 }
 
-/// Checks a URL QStash will call: absolute, `http(s)`, with a host, and
+/// Checks a URL QStash will call: absolute and `http(s)` (which the URL
+/// parser only accepts with a host), and
 /// without a fragment (HTTP never sends one, so part of it would be lost).
 pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInput> {
     let parsed = url::Url::parse(url).map_err(|e| {
@@ -55,9 +56,6 @@ pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInp
             field,
             format!("`{url}` is not http or https"),
         ));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(InvalidInput::new(field, format!("`{url}` has no host")));
     }
     if parsed.fragment().is_some() {
         return Err(InvalidInput::new(

@@ -12,10 +12,12 @@
 //! failure prints what was actually sent.
 
 mod auth;
+mod bad_input;
 mod dlq;
 mod flow_control;
 mod keys_and_logs;
 mod messages;
+mod publishing;
 mod queues;
 mod schedules;
 mod sdk_parity;
