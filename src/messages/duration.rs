@@ -27,7 +27,7 @@ pub(crate) fn render(
         ));
     }
     let secs = duration.as_secs();
-    if secs % 60 != 0 || secs == 0 {
+    if !secs.is_multiple_of(60) || secs == 0 {
         return Ok(format!("{secs}s"));
     }
     let mut minutes = secs / 60;
