@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use http::Method;
 use qstash::Error;
 use qstash::messages::{Callback, Destination, FlowControl, Message, Published};
+use qstash::url_groups::Endpoint;
 use serde_json::json;
 use wiremock::ResponseTemplate;
 
@@ -350,4 +351,90 @@ async fn qstash_errors_come_back_typed() {
         limit.reset,
         Some(UNIX_EPOCH + Duration::from_secs(1_900_000_000))
     );
+}
+
+#[tokio::test]
+async fn schedules_are_created_with_cron_id_and_message_options() {
+    let api = Api::replying(fixture_reply(200, "create_schedule")).await;
+    let message = Message::new(Destination::url_group("reports"))
+        .text("daily")
+        .callback(Callback::new("https://example.com/cb").retries(1))
+        .label("nightly")
+        .timeout(Duration::from_secs(90));
+    let created = api
+        .client
+        .schedules()
+        .create("CRON_TZ=America/New_York 0 9 * * MON-FRI", message)
+        .schedule_id("daily-report")
+        .send()
+        .await
+        .expect("create");
+    Expect::new("POST", "/v2/schedules/reports")
+        .raw_body(b"daily", "text/plain; charset=utf-8")
+        .headers(&[
+            ("Upstash-Cron", "CRON_TZ=America/New_York 0 9 * * MON-FRI"),
+            ("Upstash-Schedule-Id", "daily-report"),
+            ("Upstash-Callback", "https://example.com/cb"),
+            ("Upstash-Callback-Retries", "1"),
+            ("Upstash-Label", "nightly"),
+            ("Upstash-Timeout", "90s"),
+        ])
+        .assert(&api.request().await);
+    assert_eq!(
+        created.schedule_id.as_deref(),
+        Some("scd_7Hs3GkCnPCwUj4kJ8DXaTpVq2ZkQ")
+    );
+}
+
+#[tokio::test]
+async fn schedule_and_url_group_calls_hit_their_endpoints() {
+    let api = Api::replying(ResponseTemplate::new(200)).await;
+    let schedules = api.client.schedules();
+    schedules.pause("s1").send().await.expect("pause");
+    schedules.resume("s1").send().await.expect("resume");
+    schedules.delete("s1").send().await.expect("delete");
+    let groups = api.client.url_groups();
+    groups
+        .remove_endpoints(
+            "g1",
+            [Endpoint::named("a"), Endpoint::new("https://example.com/b")],
+        )
+        .send()
+        .await
+        .expect("remove");
+    groups.delete("g1").send().await.expect("delete group");
+    let requests = api.requests().await;
+    let seen: Vec<(String, String)> = requests
+        .iter()
+        .map(|r| (r.method.to_string(), r.url.path().to_string()))
+        .collect();
+    let expected = [
+        ("POST", "/v2/schedules/s1/pause"),
+        ("POST", "/v2/schedules/s1/resume"),
+        ("DELETE", "/v2/schedules/s1"),
+        ("DELETE", "/v2/topics/g1/endpoints"),
+        ("DELETE", "/v2/topics/g1"),
+    ];
+    assert_eq!(seen, expected.map(|(m, p)| (m.to_string(), p.to_string())));
+    let removal: serde_json::Value = serde_json::from_slice(&requests[3].body).unwrap();
+    assert_eq!(
+        removal,
+        json!({ "endpoints": [{ "name": "a" }, { "url": "https://example.com/b" }] })
+    );
+}
+
+#[tokio::test]
+async fn schedules_and_url_groups_decode_what_qstash_sends() {
+    let api = Api::replying(fixture_reply(200, "get_schedule")).await;
+    let schedule = api.client.schedules().get("s1").send().await.expect("get");
+    crate::assert_round_trip(&schedule, "get_schedule");
+    let api = Api::replying(fixture_reply(200, "list_schedules")).await;
+    let all = api.client.schedules().list().send().await.expect("list");
+    crate::assert_round_trip(&all, "list_schedules");
+    let api = Api::replying(fixture_reply(200, "get_url_group")).await;
+    let group = api.client.url_groups().get("g1").send().await.expect("get");
+    crate::assert_round_trip(&group, "get_url_group");
+    let api = Api::replying(fixture_reply(200, "list_url_groups")).await;
+    let groups = api.client.url_groups().list().send().await.expect("list");
+    crate::assert_round_trip(&groups, "list_url_groups");
 }
