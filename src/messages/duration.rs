@@ -79,6 +79,44 @@ mod tests {
         assert_eq!(delay(86_400 + 30), "86430s");
     }
 
+    /// Reads a rendered duration back the way QStash does.
+    fn parse(text: &str) -> u64 {
+        let mut total = 0;
+        let mut number = 0;
+        for c in text.chars() {
+            match c {
+                '0'..='9' => number = number * 10 + u64::from(c.to_digit(10).unwrap()),
+                unit => {
+                    let scale = match unit {
+                        's' => 1,
+                        'm' => 60,
+                        'h' => 3600,
+                        'd' => 86_400,
+                        other => panic!("unit {other} in {text}"),
+                    };
+                    total += number * scale;
+                    number = 0;
+                }
+            }
+        }
+        assert_eq!(number, 0, "{text} ends without a unit");
+        total
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_whole_second_duration_reads_back_exactly(secs in 0u64..10_000_000_000) {
+            let duration = Duration::from_secs(secs);
+            for units in [Units::WithDays, Units::UpToHours] {
+                let text = render("delay", duration, units).unwrap();
+                proptest::prop_assert_eq!(parse(&text), secs, "{}", text);
+                if let Units::UpToHours = units {
+                    proptest::prop_assert!(!text.contains('d'));
+                }
+            }
+        }
+    }
+
     #[test]
     fn timeouts_have_no_days() {
         let day = render("timeout", Duration::from_secs(86_400), Units::UpToHours).unwrap();
