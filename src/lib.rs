@@ -35,8 +35,11 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod filters;
 mod hooks;
+pub mod logs;
 pub mod messages;
+pub mod pagination;
 pub mod receiver;
 
 pub use api::types;
@@ -46,7 +49,9 @@ pub use client::install_crypto_provider;
 pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
 pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
+pub use filters::{DlqFilter, LogFilter, LogState, MessageFilter};
 pub use hooks::USER_AGENT_VALUE;
+pub use pagination::{Page, Paginated};
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 
 /// The items most programs need: `use qstash::prelude::*;`.
