@@ -35,6 +35,7 @@ mod auth;
 mod client;
 mod config;
 mod error;
+pub mod dlq;
 pub mod filters;
 mod hooks;
 pub mod logs;

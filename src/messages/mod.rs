@@ -3,6 +3,8 @@
 
 use crate::Client;
 
+pub mod manage;
+
 /// The messages area of a [`Client`], from [`Client::messages`].
 #[derive(Debug, Clone, Copy)]
 pub struct Messages<'a> {
