@@ -322,7 +322,14 @@ impl DeleteDlqMessagesByIds<'_> {
             // No request: with no ids QStash would delete the whole DLQ.
             return Ok(0);
         }
-        let answer = send(self.client.api().delete_dlq_messages().dlq_ids(dlq_ids).send()).await?;
+        let answer = send(
+            self.client
+                .api()
+                .delete_dlq_messages()
+                .dlq_ids(dlq_ids)
+                .send(),
+        )
+        .await?;
         answer_count("deleted", answer.deleted)
     }
 }
@@ -423,7 +430,14 @@ impl RetryDlqMessagesByIds<'_> {
             // No request: with no ids QStash would retry the whole DLQ.
             return Ok(Vec::new());
         }
-        let answer = send(self.client.api().retry_dlq_messages().dlq_ids(dlq_ids).send()).await?;
+        let answer = send(
+            self.client
+                .api()
+                .retry_dlq_messages()
+                .dlq_ids(dlq_ids)
+                .send(),
+        )
+        .await?;
         Ok(answer.responses)
     }
 }

@@ -476,7 +476,9 @@ impl TimeRange {
         {
             return Err(InvalidInput::new(
                 "to_date",
-                format!("ends ({to} ms) before from_date ({from} ms); the range would match nothing"),
+                format!(
+                    "ends ({to} ms) before from_date ({from} ms); the range would match nothing"
+                ),
             ));
         }
         Ok((from, to))

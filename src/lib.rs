@@ -34,13 +34,16 @@ pub mod api;
 mod auth;
 mod client;
 mod config;
-mod error;
 pub mod dlq;
+mod error;
 pub mod filters;
+pub mod flow_control;
 mod hooks;
+pub mod keys;
 pub mod logs;
 pub mod messages;
 pub mod pagination;
+pub mod queues;
 pub mod receiver;
 
 pub use api::types;

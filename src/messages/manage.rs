@@ -93,7 +93,14 @@ impl GetMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<types::Message, Error> {
         let message_id = filters::non_empty("message_id", &self.message_id)?;
-        send(self.client.api().get_message().message_id(message_id).send()).await
+        send(
+            self.client
+                .api()
+                .get_message()
+                .message_id(message_id)
+                .send(),
+        )
+        .await
     }
 }
 
@@ -109,7 +116,14 @@ impl CancelMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let message_id = filters::non_empty("message_id", &self.message_id)?;
-        send(self.client.api().cancel_message().message_id(message_id).send()).await
+        send(
+            self.client
+                .api()
+                .cancel_message()
+                .message_id(message_id)
+                .send(),
+        )
+        .await
     }
 }
 
