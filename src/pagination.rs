@@ -135,7 +135,7 @@ impl<T> Paginated<T> {
     }
 
     /// How many items of the current page are held and not yet taken.
-    pub fn buffered(&self) -> usize {
+    pub fn buffered_len(&self) -> usize {
         self.buffered.len()
     }
 }
