@@ -22,7 +22,11 @@
 //! - [`Client`]: built with [`Client::builder`] or [`Client::from_env`].
 //! - [`types`]: every request and response model, with serde and
 //!   [`schemars::JsonSchema`].
-//! - [`builder`]: the request builders the client's methods return.
+//! - [`api::builder`]: the generated request builders behind [`Client::api`].
+//! - Management: [`Client::messages`] (get, cancel), [`Client::dlq`],
+//!   [`Client::logs`], [`Client::queues`], [`Client::flow_control`],
+//!   [`Client::signing_keys`]; cursor-paginated lists as a [`Paginated`]
+//!   stream or one [`Page`] at a time, with typed filters ([`filters`]).
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).

@@ -43,7 +43,7 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>, Error>> + Send>
 type FetchPage<T> = Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>;
 
 /// Every item of a cursor-paginated list, page after page, as a
-/// [`Stream`](futures_core::Stream) of `Result<T, Error>`.
+/// [`Stream`] of `Result<T, Error>`.
 ///
 /// Pages are fetched lazily: the first when the stream is first polled, the
 /// next only once every item of the current one has been taken, so memory
