@@ -5,20 +5,21 @@ use crate::api::types;
 use crate::error::send;
 use crate::{Client, Error};
 
-/// The signing-keys area of a [`Client`], from [`Client::signing_keys`].
+/// The signing-keys area of a [`Client`], from [`Client::signing_keys`]
+/// (the keys themselves are [`types::SigningKeys`]).
 #[derive(Debug, Clone, Copy)]
-pub struct SigningKeys<'a> {
+pub struct Keys<'a> {
     client: &'a Client,
 }
 
 impl Client {
     /// The keys QStash signs deliveries with: get or rotate them.
-    pub fn signing_keys(&self) -> SigningKeys<'_> {
-        SigningKeys { client: self }
+    pub fn signing_keys(&self) -> Keys<'_> {
+        Keys { client: self }
     }
 }
 
-impl<'a> SigningKeys<'a> {
+impl<'a> Keys<'a> {
     /// Gets the current and next signing keys (`GET /v2/keys`).
     pub fn get(self) -> GetSigningKeys<'a> {
         GetSigningKeys {
@@ -38,7 +39,7 @@ impl<'a> SigningKeys<'a> {
     }
 }
 
-/// Gets the signing keys; from [`SigningKeys::get`].
+/// Gets the signing keys; from [`Keys::get`].
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct GetSigningKeys<'a> {
@@ -52,7 +53,7 @@ impl GetSigningKeys<'_> {
     }
 }
 
-/// Rotates the signing keys; from [`SigningKeys::rotate`].
+/// Rotates the signing keys; from [`Keys::rotate`].
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct RotateSigningKeys<'a> {

@@ -65,7 +65,7 @@ pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyEr
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuthMode, Client, ClientBuilder, ConfigError, Delivery, Error, Receiver, Region,
-        RequestVerifier, types,
+        AuthMode, Client, ClientBuilder, ConfigError, Delivery, DlqFilter, Error, LogFilter,
+        LogState, MessageFilter, Receiver, Region, RequestVerifier, types,
     };
 }

@@ -52,7 +52,10 @@ type FetchPage<T> = Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>;
 ///
 /// A page that fails (after whatever retries the client applies to every
 /// request) comes out as one `Err` item, after which the stream ends;
-/// [`cursor`](Self::cursor) then says where to pick up again.
+/// [`cursor`](Self::cursor) then says where to pick up again. A page whose
+/// cursor is the one it was asked for with would repeat forever: that is an
+/// [`Error::Decode`] item too (its items are not handed out, since they
+/// were handed out already).
 ///
 /// ```no_run
 /// use futures_util::TryStreamExt;
@@ -175,6 +178,17 @@ impl<T> Stream for Paginated<T> {
                         return Poll::Pending;
                     }
                     Poll::Ready(Ok(page)) => {
+                        if page.cursor.is_some() && page.cursor == cursor {
+                            // Asking again with the same cursor would get the
+                            // same answer: the walk would never end.
+                            this.state = State::Failed(cursor);
+                            return Poll::Ready(Some(Err(Error::Decode {
+                                reason: "QStash answered with the cursor it was asked with, \
+                                         so the list would never end"
+                                    .into(),
+                                snippet: page.cursor.unwrap_or_default(),
+                            })));
+                        }
                         // The previous page's buffer is empty here, so at
                         // most one page is ever held.
                         this.buffered = page.items.into_iter();

@@ -311,3 +311,39 @@ async fn refused_input_is_the_one_item_of_the_stream() {
     assert!(stream.next().await.is_none());
     assert_eq!(api.requests().await.len(), 0);
 }
+
+/// A server that answers a cursor with the same cursor would keep the walk
+/// going forever: the stream stops with an error instead.
+#[tokio::test]
+async fn a_cursor_that_does_not_move_ends_the_walk_with_an_error() {
+    let api = logs_server(vec![
+        logs_page(&["m1"], Some("c1")),
+        logs_page(&["m2"], Some("c1")),
+    ])
+    .await;
+    let mut stream = api.client.logs().list().stream();
+    let first = stream.next().await.expect("an item").expect("page 1");
+    assert_eq!(first.message_id.as_deref(), Some("m1"));
+    let second = stream.next().await.expect("an item").map(|_| ());
+    assert_eq!(stream.next().await.map(|_| ()), None);
+    match second {
+        Err(qstash::Error::Decode { reason, .. }) => assert!(reason.contains("cursor"), "{reason}"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert_eq!(api.requests().await.len(), 2);
+}
+
+/// Streams own what they need (a clone of the client): they can outlive
+/// the builder and move to another task.
+#[tokio::test]
+async fn a_stream_is_send_and_static() {
+    fn assert_send_static<T: Send + 'static>(_: &T) {}
+    let api = logs_server(vec![logs_page(&["m1"], None)]).await;
+    let stream = api.client.logs().list().stream();
+    assert_send_static(&stream);
+    let entries: Vec<_> = tokio::spawn(stream.try_collect::<Vec<_>>())
+        .await
+        .expect("the task runs")
+        .expect("the page arrives");
+    assert_eq!(ids(&entries), ["m1"]);
+}
