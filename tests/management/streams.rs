@@ -347,3 +347,40 @@ async fn a_stream_is_send_and_static() {
         .expect("the page arrives");
     assert_eq!(ids(&entries), ["m1"]);
 }
+
+/// Every page goes through the client's request hook: in query-parameter
+/// auth mode each page carries the token next to its cursor.
+#[tokio::test]
+async fn every_page_is_authenticated() {
+    let api = logs_server(vec![
+        logs_page(&["m1"], Some("c1")),
+        logs_page(&["m2"], None),
+    ])
+    .await;
+    let client = qstash::Client::builder()
+        .token("query-token")
+        .auth_mode(qstash::AuthMode::QueryParameter)
+        .base_url(api.server.uri())
+        .build()
+        .expect("client");
+    let entries: Vec<_> = client
+        .logs()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .expect("both pages arrive");
+    assert_eq!(ids(&entries), ["m1", "m2"]);
+    let requests = api.requests().await;
+    assert_eq!(requests.len(), 2);
+    for request in requests {
+        let tokens: Vec<String> = request
+            .url
+            .query_pairs()
+            .filter(|(k, _)| k == qstash::TOKEN_QUERY_PARAMETER)
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(tokens, ["query-token"], "{}", request.url);
+        assert!(request.headers.get("authorization").is_none());
+    }
+}
