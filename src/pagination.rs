@@ -53,9 +53,8 @@ type FetchPage<T> = Box<dyn FnMut(Option<String>) -> PageFuture<T> + Send>;
 /// A page that fails (after whatever retries the client applies to every
 /// request) comes out as one `Err` item, after which the stream ends;
 /// [`cursor`](Self::cursor) then says where to pick up again. A page whose
-/// cursor is the one it was asked for with would repeat forever: that is an
-/// [`Error::Decode`] item too (its items are not handed out, since they
-/// were handed out already).
+/// cursor is the one it was asked for with would repeat forever: its items
+/// are handed out, then an [`Error::Decode`] item ends the stream.
 ///
 /// ```no_run
 /// use futures_util::TryStreamExt;
@@ -83,8 +82,10 @@ enum State<T> {
     Fetching(Option<String>, PageFuture<T>),
     /// The last page has been read.
     Finished,
-    /// Refused before anything was sent: this error is the one item.
-    Refused(Error),
+    /// This error is the next item, after which the stream ends; the
+    /// cursor is where to resume (`None` for input refused before anything
+    /// was sent).
+    Ending(Option<String>, Error),
     /// A page failed; it can be asked for again from this cursor.
     Failed(Option<String>),
 }
@@ -115,7 +116,7 @@ impl<T> Paginated<T> {
             fetch: Box::new(|_| Box::pin(std::future::ready(Ok(Page::new(Vec::new(), None))))),
             buffered: Vec::new().into_iter(),
             page_cursor: None,
-            state: State::Refused(error),
+            state: State::Ending(None, error),
         }
     }
 
@@ -130,10 +131,11 @@ impl<T> Paginated<T> {
             return self.page_cursor.as_deref();
         }
         match &self.state {
-            State::Ready(cursor) | State::Fetching(cursor, _) | State::Failed(cursor) => {
-                cursor.as_deref()
-            }
-            State::Finished | State::Refused(_) => None,
+            State::Ready(cursor)
+            | State::Fetching(cursor, _)
+            | State::Failed(cursor)
+            | State::Ending(cursor, _) => cursor.as_deref(),
+            State::Finished => None,
         }
     }
 
@@ -164,8 +166,8 @@ impl<T> Stream for Paginated<T> {
                     this.state = State::Failed(cursor);
                     return Poll::Ready(None);
                 }
-                State::Refused(error) => {
-                    this.state = State::Failed(None);
+                State::Ending(cursor, error) => {
+                    this.state = State::Failed(cursor);
                     return Poll::Ready(Some(Err(error)));
                 }
                 State::Ready(cursor) => {
@@ -178,25 +180,25 @@ impl<T> Stream for Paginated<T> {
                         return Poll::Pending;
                     }
                     Poll::Ready(Ok(page)) => {
-                        if page.cursor.is_some() && page.cursor == cursor {
-                            // Asking again with the same cursor would get the
-                            // same answer: the walk would never end.
-                            this.state = State::Failed(cursor);
-                            return Poll::Ready(Some(Err(Error::Decode {
-                                reason: "QStash answered with the cursor it was asked with, \
-                                         so the list would never end"
-                                    .into(),
-                                snippet: page.cursor.unwrap_or_default(),
-                            })));
-                        }
                         // The previous page's buffer is empty here, so at
                         // most one page is ever held.
                         this.buffered = page.items.into_iter();
-                        this.page_cursor = cursor;
                         this.state = match page.cursor {
+                            // Asking again with the same cursor would get the
+                            // same answer: the walk would never end.
+                            Some(next) if Some(&next) == cursor.as_ref() => State::Ending(
+                                cursor.clone(),
+                                Error::Decode {
+                                    reason: "QStash answered with the cursor it was asked \
+                                             with, so the list would never end"
+                                        .into(),
+                                    snippet: next,
+                                },
+                            ),
                             Some(next) => State::Ready(Some(next)),
                             None => State::Finished,
                         };
+                        this.page_cursor = cursor;
                     }
                     Poll::Ready(Err(error)) => {
                         this.state = State::Failed(cursor);
@@ -211,7 +213,7 @@ impl<T> Stream for Paginated<T> {
         let buffered = self.buffered.len();
         match self.state {
             State::Finished | State::Failed(_) => (buffered, Some(buffered)),
-            State::Refused(_) => (1, Some(1)),
+            State::Ending(..) => (buffered + 1, Some(buffered + 1)),
             State::Ready(_) | State::Fetching(..) => (buffered, None),
         }
     }
@@ -229,7 +231,7 @@ impl<T> fmt::Debug for Paginated<T> {
             State::Ready(_) => "ready",
             State::Fetching(..) => "fetching",
             State::Finished => "finished",
-            State::Refused(_) => "refused",
+            State::Ending(..) => "ending",
             State::Failed(_) => "failed",
         };
         f.debug_struct("Paginated")
