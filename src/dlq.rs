@@ -146,9 +146,9 @@ impl<'a> Dlq<'a> {
 
 /// Lists DLQ messages (`GET /v2/dlq`); from [`Dlq::list`].
 ///
-/// QStash applies the filter to each page after reading it, so a page can
-/// hold fewer messages than [`count`](Self::count), even none, while later
-/// pages still have matches. The stream walks through such pages.
+/// A page may hold fewer messages than [`count`](Self::count), even none,
+/// while its cursor says more pages follow; only a missing cursor ends the
+/// list. The stream walks through such pages.
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()` or `.stream()`"]
 pub struct ListDlqMessages<'a> {

@@ -24,7 +24,7 @@ impl Client {
 }
 
 impl<'a> Logs<'a> {
-    /// Lists log entries, newest first, a page at a time
+    /// Lists log entries in the order QStash keeps them, a page at a time
     /// ([`send`](ListLogs::send)) or as a stream of every entry
     /// ([`stream`](ListLogs::stream)).
     pub fn list(self) -> ListLogs<'a> {
@@ -39,10 +39,10 @@ impl<'a> Logs<'a> {
 
 /// Lists log entries (`GET /v2/logs`); from [`Logs::list`].
 ///
-/// QStash applies the filter to each page after reading it, so a page can
-/// hold fewer entries than [`count`](Self::count), even none, while later
-/// pages still have matches. The stream walks through such pages; a caller
-/// reading single pages should go on while the page has a cursor.
+/// A page may hold fewer entries than [`count`](Self::count), even none,
+/// while its cursor says more pages follow; only a missing cursor ends the
+/// list. The stream walks through such pages; a caller reading single
+/// pages should go on while the page has a cursor.
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()` or `.stream()`"]
 pub struct ListLogs<'a> {

@@ -3,10 +3,10 @@
 //!
 //! QStash's cursor-paginated lists (logs, DLQ messages) answer with some
 //! items and a `cursor`; asking again with that cursor gives the next page,
-//! and an answer without a cursor is the last page. Filters are applied to
-//! each page after it is read, so a page may be empty, or hold fewer items
-//! than asked for, while later pages still have matches: only a missing
-//! cursor ends the list.
+//! and, in the spec's words, "if no cursor is returned, you have reached
+//! the end". A page with fewer items than asked for, or none, says nothing
+//! about the end (with a filter set, a page may match nothing while later
+//! ones do): only a missing cursor ends the list.
 
 use std::fmt;
 use std::future::Future;
@@ -20,8 +20,8 @@ use crate::Error;
 /// One page of a cursor-paginated list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
-    /// The items of this page, in QStash's order. May be empty even when
-    /// more pages follow, because QStash filters each page after reading it.
+    /// The items of this page, in QStash's order. May be short, or empty,
+    /// even when more pages follow.
     pub items: Vec<T>,
     /// Where the next page starts; `None` on the last page.
     pub cursor: Option<String>,

@@ -95,8 +95,8 @@ async fn a_walk_reads_every_page_in_order_and_stops_without_a_cursor() {
     }
 }
 
-/// The spec applies filters per page: a page can come back empty with a
-/// cursor while later pages still match. Only a missing cursor ends.
+/// A page can come back empty with a cursor while later pages still match
+/// (a filtered list); only a missing cursor ends the walk.
 #[tokio::test]
 async fn an_empty_page_with_a_cursor_does_not_end_the_walk() {
     let api = logs_server(vec![
