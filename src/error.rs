@@ -181,9 +181,18 @@ impl fmt::Display for RateLimit {
     }
 }
 
-/// The documented error bodies of the generated operations.
-pub(crate) trait ErrorBody {
+/// The documented error bodies of the generated operations (QStash's
+/// `{"error": "..."}`, or none), which [`Error::from_api`] turns into a
+/// message. Implemented by this crate only.
+pub trait ErrorBody: sealed::Sealed {
+    /// QStash's message, or an empty string.
     fn into_message(self) -> String;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::api::types::Error {}
+    impl Sealed for () {}
 }
 
 impl ErrorBody for types::Error {
@@ -198,16 +207,53 @@ impl ErrorBody for () {
     }
 }
 
+/// Between the parameter and the reason in a hook's refusal.
+const HOOK_SEPARATOR: &str = ": ";
+
+/// A refusal of the request hooks, naming the parameter at fault, as the
+/// text of `progenitor_client::Error::Custom` (the one error a hook can
+/// return); [`Error::from_api`] takes it apart again.
+pub(crate) fn hook_error(field: &str, reason: &str) -> String {
+    format!("{field}{HOOK_SEPARATOR}{reason}")
+}
+
 /// How much of an unexpected body an error keeps.
 const SNIPPET_BYTES: usize = 200;
 
 impl Error {
-    /// Turns what a generated call returned into this crate's error.
-    pub(crate) async fn from_api<E: ErrorBody>(error: progenitor_client::Error<E>) -> Error {
+    /// Turns what a call through [`Client::api`](crate::Client::api)
+    /// returned into this crate's error. It is async because an answer the
+    /// spec does not declare is read (its first few hundred bytes) for the
+    /// message.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+    /// let keys = match client.api().get_signing_keys().send().await {
+    ///     Ok(keys) => keys.into_inner(),
+    ///     Err(error) => return Err(qstash::Error::from_api(error).await),
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_api<E: ErrorBody>(error: progenitor_client::Error<E>) -> Error {
         use progenitor_client::Error as Api;
         match error {
-            Api::InvalidRequest(reason) | Api::Custom(reason) => {
-                Error::InvalidInput(InvalidInput::new("request", reason))
+            // The hooks' own refusals name the parameter (see `hook_error`).
+            Api::Custom(reason) => match reason.split_once(HOOK_SEPARATOR) {
+                Some((field, reason)) => {
+                    Error::InvalidInput(InvalidInput::new(field.to_string(), reason))
+                }
+                None => Error::InvalidInput(InvalidInput::new("request", reason)),
+            },
+            // progenitor's own: "message_id was not initialized", or a
+            // conversion that failed.
+            Api::InvalidRequest(reason) => {
+                let field = reason
+                    .strip_suffix(" was not initialized")
+                    .filter(|field| !field.contains(' '))
+                    .map_or(Cow::Borrowed("request"), |field| {
+                        Cow::Owned(field.to_string())
+                    });
+                Error::InvalidInput(InvalidInput::new(field, reason))
             }
             Api::CommunicationError(e) | Api::ResponseBodyError(e) | Api::InvalidUpgrade(e) => {
                 Error::from_transport(e)

@@ -38,6 +38,7 @@ mod error;
 mod hooks;
 pub mod messages;
 pub mod receiver;
+pub mod retry;
 
 pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
@@ -45,14 +46,15 @@ pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
 pub use client::install_crypto_provider;
 pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
-pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
+pub use error::{ConfigError, Error, ErrorBody, InvalidInput, RateLimit, RateLimitKind};
 pub use hooks::USER_AGENT_VALUE;
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
+pub use retry::RetryPolicy;
 
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AuthMode, Client, ClientBuilder, ConfigError, Delivery, Error, Receiver, Region,
-        RequestVerifier, types,
+        RequestVerifier, RetryPolicy, types,
     };
 }
