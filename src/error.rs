@@ -39,7 +39,7 @@ pub enum Error {
     #[error("QStash did not answer within the timeout: {0}")]
     Timeout(#[source] reqwest::Error),
     /// The request or its answer was lost on the way (DNS, connect, TLS,
-    /// reset connection).
+    /// reset connection, an answer cut short).
     #[error("could not talk to QStash: {0}")]
     Transport(#[source] reqwest::Error),
     /// QStash answered with a success status but a body this crate cannot read.
@@ -297,13 +297,11 @@ impl Error {
     }
 
     fn from_transport(error: reqwest::Error) -> Error {
+        // reqwest calls a body cut short by the connection "error decoding
+        // response body"; the crate decodes JSON itself and asks reqwest
+        // for no content decoding, so any reqwest error is one of transport.
         if error.is_timeout() {
             Error::Timeout(error)
-        } else if error.is_decode() {
-            Error::Decode {
-                reason: error.to_string(),
-                snippet: String::new(),
-            }
         } else {
             Error::Transport(error)
         }
