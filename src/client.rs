@@ -87,11 +87,16 @@ impl Client {
     }
 
     /// The generated builder for every operation of the spec, with the same
-    /// auth, timeout and checks; see [`api`](crate::api) for when to use it.
+    /// auth, timeout, checks and retries; see [`api`](crate::api) for when
+    /// to use it, and [`Error::from_api`](crate::Error::from_api) to turn its
+    /// errors into [`Error`](crate::Error).
     ///
     /// ```no_run
-    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error<qstash::types::Error>> {
-    /// let keys = client.api().get_signing_keys().send().await?.into_inner();
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+    /// let keys = match client.api().get_signing_keys().send().await {
+    ///     Ok(keys) => keys.into_inner(),
+    ///     Err(error) => return Err(qstash::Error::from_api(error).await),
+    /// };
     /// # Ok(()) }
     /// ```
     pub fn api(&self) -> &api::Client {

@@ -24,7 +24,7 @@ pub enum Error {
     #[error("invalid {0}")]
     InvalidInput(#[from] InvalidInput),
     /// QStash answered with an error status other than 429.
-    #[error("QStash answered {status}: {message}")]
+    #[error("QStash answered {status}: {message}{}", api_hint(.status))]
     Api {
         /// The HTTP status.
         status: StatusCode,
@@ -36,11 +36,14 @@ pub enum Error {
     #[error("{0}")]
     RateLimited(RateLimit),
     /// No complete answer arrived within the client's timeout.
-    #[error("QStash did not answer within the timeout: {0}")]
+    #[error(
+        "QStash did not answer within the timeout (raise `ClientBuilder::timeout` if calls \
+         are slow, or check the network): {0}"
+    )]
     Timeout(#[source] reqwest::Error),
     /// The request or its answer was lost on the way (DNS, connect, TLS,
     /// reset connection, an answer cut short).
-    #[error("could not talk to QStash: {0}")]
+    #[error("could not talk to QStash (check the base URL and the network): {0}")]
     Transport(#[source] reqwest::Error),
     /// QStash answered with a success status but a body this crate cannot read.
     #[error("QStash's answer could not be read ({reason}); it began: {snippet}")]
@@ -50,6 +53,17 @@ pub enum Error {
         /// The start of what arrived.
         snippet: String,
     },
+}
+
+/// What to do about an error status, where the status alone says.
+fn api_hint(status: &StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => " (check the token: Upstash console → QStash)",
+        403 => " (the token is valid but may not do this)",
+        404 => " (check the id or name)",
+        500..=599 => " (QStash could not handle it now; try again later)",
+        _ => "",
+    }
 }
 
 /// A builder's input that QStash would refuse or misread: which field, and why.
@@ -249,7 +263,8 @@ impl Error {
             Api::InvalidRequest(reason) => {
                 let field = reason
                     .strip_suffix(" was not initialized")
-                    .filter(|field| !field.contains(' '))
+                    .or_else(|| reason.rsplit_once(" for ")?.1.strip_suffix(" failed"))
+                    .filter(|field| !field.is_empty() && !field.contains(' '))
                     .map_or(Cow::Borrowed("request"), |field| {
                         Cow::Owned(field.to_string())
                     });

@@ -340,7 +340,13 @@ fn check_path(base_path: &str, url: &Url, operation: &str) -> Result<(), (String
         return Ok(());
     };
     let mut actual = rest.split('/').skip(1);
-    let mut previous = None;
+    // A dot segment resolved away shifts everything after it, so the
+    // mismatch shows up past the parameter at fault: blame the template's
+    // first parameter (the literals are this crate's own).
+    let culprit = template
+        .split('/')
+        .filter(|segment| *segment != DESTINATION)
+        .find_map(parameter_name);
     for expected in template.split('/').skip(1) {
         let segment = actual.next();
         if expected == DESTINATION {
@@ -352,13 +358,13 @@ fn check_path(base_path: &str, url: &Url, operation: &str) -> Result<(), (String
         }
         match (parameter_name(expected), segment) {
             (Some(name), None | Some("")) => return Err(empty(&name, template)),
-            (Some(name), Some(_)) => previous = Some(name),
+            (Some(_), Some(_)) => {}
             (None, Some(literal)) if literal == expected => {}
-            (None, _) => return Err(changed(previous.as_deref(), template)),
+            (None, _) => return Err(changed(culprit.as_deref(), template)),
         }
     }
     if actual.next().is_some() {
-        return Err(changed(previous.as_deref(), template));
+        return Err(changed(culprit.as_deref(), template));
     }
     Ok(())
 }
@@ -410,6 +416,17 @@ mod tests {
         check_path("/prefix", &url, operation)
     }
 
+    /// A row added to the name table must say whether its operation is
+    /// safe to repeat, or it would fall to the method-based default.
+    #[test]
+    fn every_named_operation_is_classified_for_retries() {
+        for (_, _, name) in operation_names::OPERATION_NAMES {
+            let lists = [retry::REPEATABLE, retry::DEDUPLICATED, retry::ONCE];
+            let found = lists.iter().filter(|list| list.contains(name)).count();
+            assert_eq!(found, 1, "{name} must be in exactly one retry list");
+        }
+    }
+
     #[test]
     fn empty_or_dot_path_parameters_are_refused_by_name() {
         assert!(check("/v2/messages/msg_1", "get_message").is_ok());
@@ -422,7 +439,10 @@ mod tests {
             "queue_name"
         );
         // `..` resolved away: `/v2/queues/../pause` became `/v2/pause`.
-        assert_eq!(check("/v2/pause", "pause_queue").unwrap_err().0, "path");
+        assert_eq!(
+            check("/v2/pause", "pause_queue").unwrap_err().0,
+            "queue_name"
+        );
         assert_eq!(
             check("/v2/dlq/retry/", "retry_dlq_message").unwrap_err().0,
             "dlq_id"

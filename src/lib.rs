@@ -8,6 +8,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = qstash::Client::from_env()?;
 //! let published = client
+//!     .api()
 //!     .publish_message()
 //!     .destination("https://example.com/api")
 //!     .content_type("application/json")
@@ -22,12 +23,14 @@
 //! - [`Client`]: built with [`Client::builder`] or [`Client::from_env`].
 //! - [`types`]: every request and response model, with serde and
 //!   [`schemars::JsonSchema`].
-//! - [`builder`]: the request builders the client's methods return.
+//! - [`api`]: the generated request builders behind [`Client::api`].
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).
 //! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
 //!   client or a receiver can fail with.
+//! - [`retry`]: which calls are retried and when ([`RetryPolicy`], on by
+//!   default), and how a retried publish stays one message.
 #![deny(missing_docs)]
 
 pub mod api;

@@ -240,7 +240,7 @@ pub(crate) enum Safety {
 
 /// Operations that only read, or set state that a second identical request
 /// leaves as the first left it.
-const REPEATABLE: &[&str] = &[
+pub(crate) const REPEATABLE: &[&str] = &[
     "get_message",
     "cancel_message",
     "cancel_messages",
@@ -279,6 +279,9 @@ const REPEATABLE: &[&str] = &[
     "get_signing_keys",
     "list_logs",
 ];
+
+/// Operations that must not be sent twice once they may have arrived.
+pub(crate) const ONCE: &[&str] = &["create_schedule", "rotate_signing_keys"];
 
 /// Publishing operations, which QStash deduplicates by id.
 pub(crate) const DEDUPLICATED: &[&str] = &["publish_message", "enqueue_message", "batch_messages"];
@@ -359,8 +362,7 @@ pub(crate) fn safety(operation: &str, request: &reqwest::Request) -> Safety {
         "create_schedule" if request.headers().contains_key("upstash-schedule-id") => {
             Safety::Repeatable
         }
-        "create_schedule" | "rotate_signing_keys" => Safety::Once,
-        _ if DEDUPLICATED.contains(&operation) => Safety::Once,
+        _ if ONCE.contains(&operation) || DEDUPLICATED.contains(&operation) => Safety::Once,
         // An operation a newer spec added: trust HTTP's read methods only.
         _ if request.method() == reqwest::Method::GET => Safety::Repeatable,
         _ => Safety::Once,

@@ -544,3 +544,31 @@ async fn a_10_mb_json_answer_decodes() {
         .unwrap();
     assert_eq!(list_queues(&client).await.expect("decodes").len(), count);
 }
+
+/// `Display` says what to do where the status says enough.
+#[tokio::test]
+async fn error_messages_say_what_to_do() {
+    let clock = FakeClock::new();
+    for (status, hint) in [
+        (401u16, "check the token"),
+        (404, "check the id or name"),
+        (503, "try again later"),
+    ] {
+        let server = FaultServer::always(Action::json(status, json!({"error": "nope"}))).await;
+        let client = server.builder(&clock).no_retries().build().unwrap();
+        let text = list_queues(&client).await.unwrap_err().to_string();
+        assert!(
+            text.contains("nope") && text.contains(hint),
+            "{status}: {text}"
+        );
+    }
+    let server = FaultServer::always(Action::Hang).await;
+    let client = server
+        .builder(&clock)
+        .timeout(MS(50))
+        .no_retries()
+        .build()
+        .unwrap();
+    let text = list_queues(&client).await.unwrap_err().to_string();
+    assert!(text.contains("ClientBuilder::timeout"), "{text}");
+}
