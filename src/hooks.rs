@@ -176,7 +176,12 @@ impl Client {
         operation: &str,
         span: &tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
-        if let Some(id) = path_message_id(operation, request.url()) {
+        // What only a subscriber would read is not worked out without one.
+        let traced = !span.is_disabled();
+        if let Some(id) = traced
+            .then(|| path_message_id(operation, request.url()))
+            .flatten()
+        {
             span.record("message_id", id.as_str());
         }
         let started = Instant::now();
@@ -190,7 +195,7 @@ impl Client {
                 span.record("status", response.status().as_u16());
                 if let Some(body) = body
                     .as_deref()
-                    .filter(|_| retry::DEDUPLICATED.contains(&operation))
+                    .filter(|_| traced && retry::DEDUPLICATED.contains(&operation))
                 {
                     record_message_ids(span, body);
                 }

@@ -286,3 +286,29 @@ async fn the_token_never_shows_in_timeout_refused_or_unexpected_answer_errors() 
     let error = Error::from_api(raw).await;
     assert!(!all_text(&error).contains(TOKEN));
 }
+
+/// The token is put on once per call, in `pre`; a retry sends a copy of the
+/// same request, not one with a second token.
+#[tokio::test]
+async fn a_retried_request_in_query_parameter_mode_carries_the_token_once() {
+    let server = FaultServer::start(|n, request| match (n, request) {
+        (_, None) => Action::Accept,
+        (0, _) => Action::status(503),
+        _ => published("msg_1"),
+    })
+    .await;
+    let clock = FakeClock::new();
+    publish(&query_client(&server, &clock), "x").await.unwrap();
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    for request in &received {
+        assert_eq!(
+            request.target.matches("qstash_token=").count(),
+            1,
+            "{}",
+            request.target
+        );
+        assert!(request.header("authorization").is_none());
+    }
+    assert_eq!(received[0].target, received[1].target);
+}
