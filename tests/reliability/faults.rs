@@ -572,3 +572,50 @@ async fn error_messages_say_what_to_do() {
     let text = list_queues(&client).await.unwrap_err().to_string();
     assert!(text.contains("ClientBuilder::timeout"), "{text}");
 }
+
+/// Management calls that set state or delete are repeated on a 5xx; a create
+/// without schedule id is not.
+#[tokio::test]
+async fn idempotent_management_calls_are_repeated_on_5xx_and_a_create_is_not() {
+    let clock = FakeClock::new();
+    let attempts = |server: &FaultServer| server.received().len();
+
+    let server = FaultServer::always(Action::status(503)).await;
+    let client = server.client(&clock);
+    let _ = client
+        .api()
+        .cancel_message()
+        .message_id("msg_1")
+        .send()
+        .await;
+    assert_eq!(attempts(&server), 4, "cancel_message");
+
+    let server = FaultServer::always(Action::status(503)).await;
+    let client = server.client(&clock);
+    let _ = client.api().pause_queue().queue_name("emails").send().await;
+    assert_eq!(attempts(&server), 4, "pause_queue");
+
+    let server = FaultServer::always(Action::status(503)).await;
+    let client = server.client(&clock);
+    let _ = client
+        .api()
+        .retry_dlq_message()
+        .dlq_id("dlq_1")
+        .send()
+        .await;
+    assert_eq!(attempts(&server), 4, "retry_dlq_message");
+
+    let server = FaultServer::always(Action::status(503)).await;
+    let client = server.client(&clock);
+    let result = client
+        .api()
+        .create_schedule()
+        .destination(crate::DESTINATION)
+        .upstash_cron("* * * * *")
+        .body("tick")
+        .send()
+        .await;
+    let error = Error::from_api(result.unwrap_err()).await;
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(attempts(&server), 1, "create_schedule without id");
+}
