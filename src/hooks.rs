@@ -2,7 +2,7 @@
 //! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
 //! retries, tracing and redaction of what comes back (`exec`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderValue, USER_AGENT};
@@ -132,8 +132,10 @@ impl ClientHooks<ClientConfig> for Client {
                 }
                 _ => policy.backoff(attempt),
             };
+            // A retry must have some of the budget left to run in, not
+            // only to wait in.
             let elapsed = clock.instant().saturating_duration_since(started);
-            if elapsed + wait > policy.budget() {
+            if elapsed + wait >= policy.budget() {
                 span.in_scope(|| {
                     tracing::info!(
                         wait_ms = wait.as_millis() as u64,
@@ -158,7 +160,7 @@ impl ClientHooks<ClientConfig> for Client {
             if let Some(timeout) = timeout {
                 let spent = clock.instant().saturating_duration_since(started);
                 let remaining = policy.budget().saturating_sub(spent);
-                *request.timeout_mut() = Some(timeout.min(remaining.max(Duration::from_millis(1))));
+                *request.timeout_mut() = Some(timeout.min(remaining));
             }
             attempt += 1;
         }

@@ -158,8 +158,9 @@ impl RetryPolicy {
     }
 
     /// The time a call may take, all attempts and waits together. No retry
-    /// starts whose wait would end past it, and a retry's timeout is cut to
-    /// what remains; the first attempt always has the client's full timeout.
+    /// is made whose wait would use up what is left of it, and a retry's
+    /// timeout is cut to what remains; the first attempt always has the
+    /// client's full timeout.
     pub fn max_elapsed(mut self, budget: Duration) -> Self {
         self.max_elapsed = budget;
         self

@@ -312,3 +312,41 @@ async fn a_retried_request_in_query_parameter_mode_carries_the_token_once() {
     }
     assert_eq!(received[0].target, received[1].target);
 }
+
+/// The first attempt has the client's whole timeout; a retry only what is
+/// left of the budget (on the fake clock: 300 ms, less the 100 ms wait), and
+/// no retry is made once waiting would use the rest. Read from the spans'
+/// durations.
+#[tokio::test]
+async fn a_retry_gets_only_what_remains_of_the_budget_as_its_timeout() {
+    let captured = Captured::default();
+    let _guard = captured.install();
+    let server = FaultServer::always(Action::Hang).await;
+    let clock = FakeClock::new();
+    let client = server
+        .builder(&clock)
+        .timeout(std::time::Duration::from_secs(1))
+        .retry(
+            qstash::RetryPolicy::default()
+                .jitter(false)
+                .initial_delay(std::time::Duration::from_millis(100))
+                .max_elapsed(std::time::Duration::from_millis(300))
+                .clock(clock.clone()),
+        )
+        .build()
+        .unwrap();
+    let error = list_queues(&client).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout(_)), "{error:?}");
+    let durations: Vec<u64> = captured
+        .requests()
+        .iter()
+        .map(|span| span["duration_ms"].parse().unwrap())
+        .collect();
+    assert_eq!(durations.len(), 2, "{durations:?}");
+    assert!(durations[0] >= 1000, "{durations:?}");
+    // 200 ms expected; a generous margin for a busy machine, well under 1 s.
+    assert!(durations[1] >= 200 && durations[1] < 800, "{durations:?}");
+    // 100 ms + 200 ms would leave nothing of the 300 ms to run in.
+    assert_eq!(clock.sleeps(), vec![std::time::Duration::from_millis(100)]);
+    assert_eq!(server.received().len(), 2);
+}
