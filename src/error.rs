@@ -46,7 +46,10 @@ pub enum Error {
     #[error("could not talk to QStash (check the base URL and the network): {0}")]
     Transport(#[source] reqwest::Error),
     /// QStash answered with a success status but a body this crate cannot read.
-    #[error("QStash's answer could not be read ({reason}); it began: {snippet}")]
+    #[error(
+        "QStash's answer could not be read ({reason}); check that the base URL is QStash's \
+         and no proxy rewrites answers; it began: {snippet}"
+    )]
     Decode {
         /// Why it could not be read.
         reason: String,
