@@ -225,3 +225,28 @@ async fn dedup_errors_are_typed() {
     assert_eq!(ids.len(), 4);
     assert!(ids.windows(2).all(|w| w[0] == w[1]));
 }
+
+/// The wire tests (tests/operations/) run without retries, as the official
+/// SDKs send; retries on add exactly one header to a publish and change
+/// nothing else.
+#[tokio::test]
+async fn retries_add_only_the_deduplication_header() {
+    let clock = FakeClock::new();
+    let plain = FaultServer::always(published("msg_1")).await;
+    let retrying = FaultServer::always(published("msg_1")).await;
+    publish(&plain.builder(&clock).no_retries().build().unwrap(), "x")
+        .await
+        .unwrap();
+    publish(&retrying.client(&clock), "x").await.unwrap();
+    let (plain, retrying) = (&plain.received()[0], &retrying.received()[0]);
+    let mut extra = retrying.headers.clone();
+    extra.retain(|name, value| plain.headers.get(name) != Some(value));
+    // `host` differs with the port.
+    extra.remove("host");
+    assert_eq!(extra.keys().collect::<Vec<_>>(), vec![DEDUP]);
+    assert_eq!(plain.headers.len() + 1, retrying.headers.len());
+    assert_eq!(
+        (&plain.target, &plain.body),
+        (&retrying.target, &retrying.body)
+    );
+}
