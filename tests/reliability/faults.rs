@@ -30,6 +30,12 @@ async fn reset_before_the_request_is_read_retries_a_read_until_the_attempts_run_
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
     assert_eq!(server.connections(), 4);
     assert_eq!(clock.sleeps(), three_backoffs());
+
+    // A publish too: it carries a deduplication id, so it may be repeated.
+    let server = FaultServer::start(reset_connections()).await;
+    let error = publish(&server.client(&clock), "x").await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!(server.connections(), 4);
 }
 
 #[tokio::test]
@@ -116,7 +122,7 @@ async fn reset_after_the_request_is_read_retries_a_read() {
 }
 
 #[tokio::test]
-async fn server_errors_500_502_503_are_retried_then_reported_with_quotas_message() {
+async fn server_errors_500_502_503_are_retried_then_reported_with_qstashs_message() {
     for status in [500u16, 502, 503] {
         let server = FaultServer::always(Action::json(status, json!({"error": "try later"}))).await;
         let clock = FakeClock::new();
@@ -329,7 +335,7 @@ async fn a_429_on_a_call_that_must_not_repeat_is_still_retried() {
 }
 
 #[tokio::test]
-async fn the_total_budget_stops_retries_whose_wait_would_end_past_it() {
+async fn the_total_budget_stops_retries_that_would_use_it_up() {
     let server = FaultServer::always(Action::status(503)).await;
     let clock = FakeClock::new();
     let client = server
