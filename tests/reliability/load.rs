@@ -59,7 +59,15 @@ async fn a_thousand_concurrent_publishes_with_transient_failures_each_land_once(
     // Request n fails when n % 10 == 0, in turn: a 503 (not accepted), an
     // accepted request whose answer is lost, a 429, an accepted request
     // whose answer is cut short.
-    let server = FaultServer::start(move |n, request| {
+    // The server runs on its own runtime whose threads the heap counter
+    // leaves out: the figure is the client's.
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .on_thread_start(crate::heap::mark_server_thread)
+        .build()
+        .expect("server runtime");
+    let server = FaultServer::start_on(server_runtime.handle(), move |n, request| {
         let Some(request) = request else {
             return Action::Accept;
         };
@@ -89,8 +97,7 @@ async fn a_thousand_concurrent_publishes_with_transient_failures_each_land_once(
                 )
             }
         }
-    })
-    .await;
+    });
     let clock = FakeClock::new();
     let client = server
         .builder(&clock)
@@ -107,6 +114,7 @@ async fn a_thousand_concurrent_publishes_with_transient_failures_each_land_once(
         .unwrap();
 
     let peak_before = peak_rss_kib();
+    let heap_before = crate::heap::reset_peak();
     let started = Instant::now();
     let mut calls = tokio::task::JoinSet::new();
     for call in 0..CALLS {
@@ -119,6 +127,7 @@ async fn a_thousand_concurrent_publishes_with_transient_failures_each_land_once(
     }
     let elapsed = started.elapsed();
     let peak_after = peak_rss_kib();
+    let client_heap_peak = crate::heap::peak() - heap_before;
 
     let received = server.received();
     let store = store.lock().unwrap();
@@ -180,11 +189,17 @@ async fn a_thousand_concurrent_publishes_with_transient_failures_each_land_once(
     let failed_requests = failures.load(std::sync::atomic::Ordering::SeqCst);
     println!(
         "load: {CALLS} calls, {ok} ok, errors {errors:?}, {} requests ({failed_requests} failed), \
-         {} messages stored, {:.0} ms, peak RSS {:?} KiB before, {:?} KiB after",
+         {} messages stored, {:.0} ms, client heap peak {} KiB above its start \
+         (other tests running at the same time count too), process peak RSS (client and \
+         server) {:?} KiB before, {:?} KiB after",
         received.len(),
         store.messages.len(),
         elapsed.as_secs_f64() * 1000.0,
+        client_heap_peak / 1024,
         peak_before,
         peak_after,
     );
+    drop(store);
+    // A runtime cannot be dropped inside another's async context.
+    server_runtime.shutdown_background();
 }

@@ -178,7 +178,21 @@ impl FaultServer {
     pub async fn start(
         handler: impl Fn(usize, Option<&Received>) -> Action + Send + Sync + 'static,
     ) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        FaultServer::start_on(&tokio::runtime::Handle::current(), handler)
+    }
+
+    /// [`start`](Self::start) on another runtime, so that its work (and
+    /// its memory, see [`heap`]) stays off the client's threads.
+    pub fn start_on(
+        runtime: &tokio::runtime::Handle,
+        handler: impl Fn(usize, Option<&Received>) -> Action + Send + Sync + 'static,
+    ) -> FaultServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let listener = {
+            let _inside = runtime.enter();
+            TcpListener::from_std(listener).expect("a tokio listener")
+        };
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let received = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -188,7 +202,7 @@ impl FaultServer {
         {
             let received = received.clone();
             let connections = connections.clone();
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let connection = connections.fetch_add(1, Ordering::SeqCst);
                     let (received, handler, counter, arrived) = (
@@ -358,6 +372,80 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
         body,
     })
 }
+
+/// Heap use of the client side: a counting allocator that leaves out
+/// threads marked as the server's, so the load test can tell what the
+/// client holds at its peak apart from the in-process server.
+pub mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicIsize, Ordering};
+
+    pub struct Counting;
+
+    static LIVE: AtomicIsize = AtomicIsize::new(0);
+    static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+    thread_local! {
+        static SERVER: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn counted() -> bool {
+        // During thread teardown the flag may be gone: not counted.
+        SERVER.try_with(|server| !server.get()).unwrap_or(false)
+    }
+
+    fn add(bytes: isize) {
+        let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+
+    // SAFETY: every call goes to `System` unchanged; only counters move.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let pointer = unsafe { System.alloc(layout) };
+            if !pointer.is_null() && counted() {
+                add(layout.size() as isize);
+            }
+            pointer
+        }
+
+        unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(pointer, layout) };
+            if counted() {
+                add(-(layout.size() as isize));
+            }
+        }
+
+        unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+            let moved = unsafe { System.realloc(pointer, layout, size) };
+            if !moved.is_null() && counted() {
+                add(size as isize - layout.size() as isize);
+            }
+            moved
+        }
+    }
+
+    /// Marks the calling thread as the server's: its allocations are not counted.
+    pub fn mark_server_thread() {
+        SERVER.with(|server| server.set(true));
+    }
+
+    /// Starts a new peak from what is live now; returns that baseline.
+    pub fn reset_peak() -> isize {
+        let live = LIVE.load(Ordering::Relaxed);
+        PEAK.store(live, Ordering::Relaxed);
+        live
+    }
+
+    /// The most bytes live on counted threads since [`reset_peak`].
+    pub fn peak() -> isize {
+        PEAK.load(Ordering::Relaxed)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: heap::Counting = heap::Counting;
 
 /// A publish through the generated builder, its error as `qstash::Error`.
 pub async fn publish(
