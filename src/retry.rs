@@ -42,7 +42,36 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// [`SystemClock`] is the real one. Tests put in a clock whose `sleep`
 /// returns at once and moves its time forward, so backoff is checked
-/// without waiting.
+/// without waiting:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::{Duration, Instant, SystemTime};
+/// use qstash::retry::{Clock, Sleep};
+///
+/// /// Waits take no time; their sum is how far this clock has moved.
+/// #[derive(Debug, Clone, Default)]
+/// struct Instantaneous(Arc<Mutex<Duration>>);
+///
+/// impl Clock for Instantaneous {
+///     fn now(&self) -> SystemTime {
+///         SystemTime::UNIX_EPOCH + *self.0.lock().unwrap()
+///     }
+///     fn instant(&self) -> Instant {
+///         // Not the real elapsed time, only the waits: fine for a test.
+///         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+///         *START.get_or_init(Instant::now) + *self.0.lock().unwrap()
+///     }
+///     fn sleep(&self, duration: Duration) -> Sleep {
+///         *self.0.lock().unwrap() += duration;
+///         Box::pin(std::future::ready(()))
+///     }
+/// }
+///
+/// let policy = qstash::RetryPolicy::default().clock(Instantaneous::default());
+/// let client = qstash::Client::builder().token("t").retry(policy).build()?;
+/// # Ok::<(), qstash::ConfigError>(())
+/// ```
 pub trait Clock: fmt::Debug + Send + Sync + 'static {
     /// Wall-clock time, to compare with a 429's reset timestamp.
     fn now(&self) -> SystemTime;
