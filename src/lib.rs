@@ -89,9 +89,9 @@ pub mod messages;
 pub mod pagination;
 pub mod queues;
 pub mod receiver;
+pub mod retry;
 pub mod schedules;
 pub mod url_groups;
-pub mod retry;
 
 pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
