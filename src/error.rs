@@ -161,7 +161,9 @@ impl RateLimit {
             kind,
             limit: field("limit"),
             remaining: field("remaining"),
-            reset: field("reset").map(|secs| UNIX_EPOCH + Duration::from_secs(secs)),
+            // A reset too far to represent is no usable reset.
+            reset: field("reset")
+                .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs))),
             retry_after: number("retry-after").map(Duration::from_secs),
             message,
         }

@@ -137,7 +137,7 @@ impl ClientHooks<ClientConfig> for Client {
             // A retry must have some of the budget left to run in, not
             // only to wait in.
             let elapsed = clock.instant().saturating_duration_since(started);
-            if elapsed + wait >= policy.budget() {
+            if elapsed.saturating_add(wait) >= policy.budget() {
                 span.in_scope(|| {
                     tracing::info!(
                         wait_ms = wait.as_millis() as u64,
@@ -345,8 +345,10 @@ fn check_path(base_path: &str, url: &Url, operation: &str) -> Result<(), (String
         // An operation a newer spec added: nothing to compare with.
         return Ok(());
     };
+    // A path that no longer starts with the base URL's was climbed out of
+    // by dot segments: refused like any other change of endpoint.
     let Some(rest) = url.path().strip_prefix(base_path) else {
-        return Ok(());
+        return Err(changed(None, template));
     };
     let mut actual = rest.split('/').skip(1);
     // A dot segment resolved away shifts everything after it, so the
@@ -413,7 +415,7 @@ fn parameter_name(segment: &str) -> Option<String> {
 
 fn has_filter(url: &Url) -> bool {
     url.query_pairs()
-        .any(|(name, _)| !NOT_A_FILTER.contains(&name.as_ref()))
+        .any(|(name, value)| !value.is_empty() && !NOT_A_FILTER.contains(&name.as_ref()))
 }
 
 #[cfg(test)]

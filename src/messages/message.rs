@@ -19,7 +19,7 @@ pub enum Destination {
 
 impl Destination {
     /// Deliver to this URL. Checked when the message is sent: it must be an
-    /// absolute `http(s)` URL without a `#fragment`.
+    /// absolute `http(s)` URL without `.`/`..` path segments or a `#fragment`.
     pub fn url(url: impl Into<String>) -> Destination {
         Destination::Url(url.into())
     }
@@ -42,7 +42,7 @@ impl Destination {
 }
 
 /// Checks a URL QStash will call: absolute and `http(s)` (which the URL
-/// parser only accepts with a host), and
+/// parser only accepts with a host), without `.` or `..` path segments, and
 /// without a fragment (HTTP never sends one, so part of it would be lost).
 pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInput> {
     let parsed = url::Url::parse(url).map_err(|e| {
@@ -55,6 +55,22 @@ pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInp
         return Err(InvalidInput::new(
             field,
             format!("`{url}` is not http or https"),
+        ));
+    }
+    // The destination goes into the request path unencoded, where a dot
+    // segment would be resolved against `/v2/publish/` and send the
+    // request (with the token) to another endpoint or destination.
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    if let Some(segment) = path.split(['/', '\\']).find(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    }) {
+        return Err(InvalidInput::new(
+            field,
+            format!(
+                "`{url}` has the path segment `{segment}`, which would change the request's \
+                 path; resolve it first"
+            ),
         ));
     }
     if parsed.fragment().is_some() {

@@ -39,6 +39,27 @@ async fn bad_messages_are_refused_naming_the_field() {
         ),
         (to("example.com/api"), "destination", "not an absolute URL"),
         (to("https://example.com/a#top"), "destination", "#fragment"),
+        // Resolved against /v2/publish/, these would publish elsewhere.
+        (
+            to("https://example.com/../../../../publish/https://evil.example/steal"),
+            "destination",
+            "path segment `..`",
+        ),
+        (
+            to("https://example.com/a/%2E%2e/v2/dlq"),
+            "destination",
+            "path segment `%2E%2e`",
+        ),
+        (
+            to("https://example.com/a\\..\\b"),
+            "destination",
+            "path segment `..`",
+        ),
+        (
+            to("https://example.com/./a"),
+            "destination",
+            "path segment `.`",
+        ),
         (to("https://"), "destination", "not an absolute URL"),
         (
             Message::new(Destination::url_group("my group")),
@@ -169,9 +190,9 @@ async fn each_way_of_sending_refuses_what_the_spec_does_not_give_it() {
         );
     }
     let error = invalid(messages.enqueue("", ok()).send().await);
-    assert_eq!(error.field(), "queue");
+    assert_eq!(error.field(), "queue_name");
     let error = invalid(messages.enqueue("a/b", ok()).send().await);
-    assert_eq!(error.field(), "queue");
+    assert_eq!(error.field(), "queue_name");
 
     let schedules = api.client.schedules();
     for (message, field) in [
@@ -242,7 +263,7 @@ async fn each_way_of_sending_refuses_what_the_spec_does_not_give_it() {
     );
     assert_eq!(error.field(), "batch[0].body");
     let error = invalid(messages.batch().enqueue("bad queue", ok()).send().await);
-    assert_eq!(error.field(), "batch[0].queue");
+    assert_eq!(error.field(), "batch[0].queue_name");
 
     let groups = api.client.url_groups();
     let error = invalid(groups.upsert_endpoints("g", []).send().await);
@@ -271,8 +292,14 @@ async fn each_way_of_sending_refuses_what_the_spec_does_not_give_it() {
             .await,
     );
     assert_eq!(error.field(), "endpoints[0].name");
-    assert_eq!(invalid(groups.get("").send().await).field(), "group");
-    assert_eq!(invalid(groups.delete("a b").send().await).field(), "group");
+    assert_eq!(
+        invalid(groups.get("").send().await).field(),
+        "url_group_name"
+    );
+    assert_eq!(
+        invalid(groups.delete("a b").send().await).field(),
+        "url_group_name"
+    );
 
     assert!(api.requests().await.is_empty(), "a refused call was sent");
 }

@@ -625,3 +625,26 @@ async fn idempotent_management_calls_are_repeated_on_5xx_and_a_create_is_not() {
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(attempts(&server), 1, "create_schedule without id");
 }
+
+/// Limits too far away to represent are no reason to panic: the reset is
+/// unknown, and a wait beyond the budget means the error comes back at once.
+#[tokio::test]
+async fn absurd_rate_limit_headers_neither_panic_nor_wait() {
+    let server = FaultServer::start(|n, request| match (n, request) {
+        (_, None) => Action::Accept,
+        (0, _) => Action::status(503),
+        _ => Action::status(429)
+            .with_header("Burst-RateLimit-Limit", "1")
+            .with_header("Burst-RateLimit-Reset", "18446744073709551615")
+            .with_header("Retry-After", "18446744073709551615"),
+    })
+    .await;
+    let clock = FakeClock::new();
+    let error = list_queues(&server.client(&clock)).await.unwrap_err();
+    let Error::RateLimited(limit) = &error else {
+        panic!("expected a rate limit, got {error:?}");
+    };
+    assert_eq!(limit.reset, None);
+    assert_eq!(server.received().len(), 2, "no retry past the budget");
+    assert!(!error.to_string().is_empty());
+}

@@ -176,3 +176,45 @@ async fn a_proxy_prefix_in_the_base_url_is_not_taken_for_a_parameter() {
         .expect("sent");
     assert_eq!(server.received()[0].target, "/qstash/v2/messages/msg_1");
 }
+
+#[tokio::test]
+async fn dot_segments_that_climb_out_of_a_proxy_prefix_are_refused() {
+    let server = FaultServer::always(Action::status(200)).await;
+    let clock = FakeClock::new();
+    let client = server
+        .builder(&clock)
+        .base_url(format!("{}/qstash", server.url))
+        .build()
+        .unwrap();
+    // Resolved against /qstash/v2/publish/, this would be POST /v2/dlq/retry.
+    refused(
+        &server,
+        client
+            .api()
+            .publish_message()
+            .destination("https://example.com/../../../../../../v2/dlq/retry")
+            .body(Vec::new())
+            .send(),
+        "path",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_id_list_of_empty_ids_is_not_a_filter() {
+    let server = FaultServer::always(Action::status(200)).await;
+    let clock = FakeClock::new();
+    let client = server.client(&clock);
+    let error = Error::from_api(
+        client
+            .api()
+            .cancel_messages()
+            .message_ids(vec![String::new()])
+            .send()
+            .await
+            .expect_err("refused"),
+    )
+    .await;
+    assert!(error.to_string().contains("every message"), "{error}");
+    assert!(server.received().is_empty(), "nothing may be sent");
+}
