@@ -15,19 +15,19 @@ use crate::{Client, Error, InvalidInput};
 
 /// The flow-control area of a [`Client`], from [`Client::flow_control`].
 #[derive(Debug, Clone, Copy)]
-pub struct FlowControl<'a> {
+pub struct FlowControlKeys<'a> {
     client: &'a Client,
 }
 
 impl Client {
     /// Flow-control keys (list, get, pause, resume, pin, unpin, reset rate)
     /// and global parallelism.
-    pub fn flow_control(&self) -> FlowControl<'_> {
-        FlowControl { client: self }
+    pub fn flow_control(&self) -> FlowControlKeys<'_> {
+        FlowControlKeys { client: self }
     }
 }
 
-impl<'a> FlowControl<'a> {
+impl<'a> FlowControlKeys<'a> {
     /// Lists every flow-control key with its state (`GET /v2/flowControl`).
     pub fn list(self) -> ListFlowControlKeys<'a> {
         ListFlowControlKeys {
@@ -117,7 +117,7 @@ impl<'a> FlowControl<'a> {
     }
 }
 
-/// Lists flow-control keys; from [`FlowControl::list`].
+/// Lists flow-control keys; from [`FlowControlKeys::list`].
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct ListFlowControlKeys<'a> {
@@ -138,7 +138,7 @@ enum Action {
     ResetRate,
 }
 
-/// Gets one flow-control key; from [`FlowControl::get`].
+/// Gets one flow-control key; from [`FlowControlKeys::get`].
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct GetFlowControlKey<'a> {
@@ -162,9 +162,9 @@ impl GetFlowControlKey<'_> {
 }
 
 /// A change to one flow-control key without options; from
-/// [`FlowControl::pause`],
-/// [`resume`](FlowControl::resume) and
-/// [`reset_rate`](FlowControl::reset_rate).
+/// [`FlowControlKeys::pause`],
+/// [`resume`](FlowControlKeys::resume) and
+/// [`reset_rate`](FlowControlKeys::reset_rate).
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct FlowControlKeyCall<'a> {
@@ -190,7 +190,7 @@ impl FlowControlKeyCall<'_> {
     }
 }
 
-/// Pins a flow-control configuration; from [`FlowControl::pin`]. At least
+/// Pins a flow-control configuration; from [`FlowControlKeys::pin`]. At least
 /// one of parallelism, rate and period must be set.
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
@@ -237,6 +237,17 @@ impl PinFlowControlKey<'_> {
             .api()
             .pin_flow_control_key()
             .flow_control_key(key);
+        // As for a message's flow control, a limit of zero (no delivery at
+        // all) is refused; pausing the key is the way to stop it.
+        for (name, value) in [("parallelism", self.parallelism), ("rate", self.rate)] {
+            if value == Some(0) {
+                return Err(InvalidInput::new(
+                    name,
+                    "must be at least 1; to stop deliveries, pause the key",
+                )
+                .into());
+            }
+        }
         if let Some(parallelism) = self.parallelism {
             call = call.parallelism(i64::from(parallelism));
         }
@@ -261,7 +272,7 @@ fn whole_seconds(period: Duration) -> Result<i64, InvalidInput> {
         .map_err(|_| InvalidInput::new("period", "is too long for QStash"))
 }
 
-/// Removes a pinned configuration; from [`FlowControl::unpin`]. At least one
+/// Removes a pinned configuration; from [`FlowControlKeys::unpin`]. At least one
 /// of parallelism and rate must be chosen.
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
@@ -311,7 +322,7 @@ impl UnpinFlowControlKey<'_> {
     }
 }
 
-/// Gets the global parallelism; from [`FlowControl::global_parallelism`].
+/// Gets the global parallelism; from [`FlowControlKeys::global_parallelism`].
 #[derive(Debug, Clone)]
 #[must_use = "nothing is sent until `.send()`"]
 pub struct GetGlobalParallelism<'a> {

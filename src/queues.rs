@@ -9,6 +9,7 @@ use std::num::NonZeroU64;
 
 use crate::api::types;
 use crate::error::send;
+use crate::messages::check_name;
 use crate::{Client, Error, InvalidInput};
 
 /// The queues area of a [`Client`], from [`Client::queues`].
@@ -86,24 +87,10 @@ impl<'a> Queues<'a> {
     }
 }
 
-/// QStash's rule for queue names (it answers 400 otherwise): alphanumeric
-/// characters, hyphens, periods and underscores.
+/// QStash's rule for queue names (it answers 400 otherwise): letters,
+/// digits, hyphens, periods and underscores.
 fn queue_name(name: &str) -> Result<String, InvalidInput> {
-    if name.is_empty() {
-        return Err(InvalidInput::new("queue_name", "is empty"));
-    }
-    match name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
-    {
-        Some(c) => Err(InvalidInput::new(
-            "queue_name",
-            format!(
-                "`{name}` has {c:?}; QStash allows only letters, digits, hyphens, periods and underscores"
-            ),
-        )),
-        None => Ok(name.to_string()),
-    }
+    check_name("queue_name", "queue", name).map(|()| name.to_string())
 }
 
 /// Creates or updates a queue; from [`Queues::upsert`].

@@ -138,7 +138,7 @@ impl EndpointsCall<'_> {
     /// Checks the group name and the endpoints, then sends the call. An
     /// empty list is refused.
     pub async fn send(self) -> Result<(), Error> {
-        check_name("group", "URL group", &self.group)?;
+        check_name("url_group_name", "URL group", &self.group)?;
         if self.endpoints.is_empty() {
             return Err(InvalidInput::new("endpoints", "the list is empty").into());
         }
@@ -214,7 +214,7 @@ pub struct GetUrlGroup<'a> {
 impl GetUrlGroup<'_> {
     /// Checks the name and sends the call.
     pub async fn send(self) -> Result<types::UrlGroup, Error> {
-        check_name("group", "URL group", &self.group)?;
+        check_name("url_group_name", "URL group", &self.group)?;
         let call = self.client.api().get_url_group().url_group_name(self.group);
         send(call.send()).await
     }
@@ -231,7 +231,7 @@ pub struct DeleteUrlGroup<'a> {
 impl DeleteUrlGroup<'_> {
     /// Checks the name and sends the call.
     pub async fn send(self) -> Result<(), Error> {
-        check_name("group", "URL group", &self.group)?;
+        check_name("url_group_name", "URL group", &self.group)?;
         let call = self
             .client
             .api()

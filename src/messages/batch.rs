@@ -99,7 +99,7 @@ fn entry(
         Sending::Batch
     };
     if let Some(queue) = &queue {
-        check_name("queue", "queue", queue).map_err(in_entry)?;
+        check_name("queue_name", "queue", queue).map_err(in_entry)?;
     }
     let Rendered {
         destination,

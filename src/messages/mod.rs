@@ -118,7 +118,7 @@ impl Publish<'_> {
                 send(call.send()).await.map(Published::from)
             }
             Some(queue) => {
-                check_name("queue", "queue", &queue)?;
+                check_name("queue_name", "queue", &queue)?;
                 let call = api
                     .enqueue_message()
                     .queue_name(queue)
@@ -156,7 +156,10 @@ impl Published {
         }
     }
 
-    /// Whether QStash dropped every message as a duplicate.
+    /// Whether QStash dropped every message as a duplicate. With retries on
+    /// (the default), a publish whose first answer was lost is sent again
+    /// with the same deduplication id, and QStash then reports the first
+    /// attempt's message as a duplicate: the message exists either way.
     pub fn deduplicated(&self) -> bool {
         match self {
             Published::Url(response) => response.deduplicated == Some(true),

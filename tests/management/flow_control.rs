@@ -179,6 +179,11 @@ async fn invalid_input_is_refused_before_sending() {
         flow.pin("fc-key").period(Duration::ZERO).send().await,
         "period",
     );
+    assert_invalid(
+        flow.pin("fc-key").parallelism(0).send().await,
+        "parallelism",
+    );
+    assert_invalid(flow.pin("fc-key").rate(0).send().await, "rate");
     assert_invalid(flow.unpin("fc-key").send().await, "unpin");
     assert_invalid(flow.unpin("fc-key").rate(false).send().await, "unpin");
     assert!(api.requests().await.is_empty());
