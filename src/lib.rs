@@ -26,6 +26,8 @@
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).
+//! - [`dev_server`] (feature `dev-server`): a local QStash server, in
+//!   process, that delivers, signs, retries and logs like QStash.
 //! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
 //!   client or a receiver can fail with.
 #![deny(missing_docs)]
@@ -33,6 +35,8 @@
 mod auth;
 mod client;
 mod config;
+#[cfg(feature = "dev-server")]
+pub mod dev_server;
 mod error;
 mod generated;
 mod hooks;
