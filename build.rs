@@ -2,7 +2,7 @@
 //!
 //! spec (YAML, OpenAPI 3.1) → in-memory corrections (`build/corrections.rs`)
 //! → progenitor (`build/generate.rs`) → `$OUT_DIR/qstash_api.rs`, included by
-//! `src/generated.rs`. `QSTASH_OPENAPI_SPEC=<path>` generates from another
+//! `src/api.rs`. `QSTASH_OPENAPI_SPEC=<path>` generates from another
 //! spec file instead; the spec-history check uses it.
 
 #[path = "build/corrections.rs"]

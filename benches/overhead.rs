@@ -109,6 +109,7 @@ fn publish(c: &mut Criterion) {
 
     let via_qstash = || async {
         let response = qstash
+            .api()
             .publish_message()
             .destination("https://example.com/api")
             .content_type("application/json")

@@ -87,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         task: "resize-image".into(),
     };
     let published = client
+        .api()
         .publish_message()
         .destination(format!("{service_url}/jobs"))
         .content_type("application/json")

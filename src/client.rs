@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::Client;
+use crate::api;
 use crate::auth::{AuthMode, Credentials};
 use crate::config::{EnvSettings, Region, normalize_base_url, process_env, resolve_env};
 use crate::error::ConfigError;
@@ -20,6 +20,10 @@ pub struct ClientConfig {
     pub(crate) credentials: Credentials,
     pub(crate) timeout: Duration,
     pub(crate) allow_unfiltered_bulk: bool,
+    /// Headers of one message that the generated builders cannot express
+    /// (forwarded and callback headers, among others); set on a per-call
+    /// copy by [`Client::api_with_headers`], empty otherwise.
+    pub(crate) message_headers: http::HeaderMap,
 }
 
 impl ClientConfig {
@@ -32,6 +36,17 @@ impl ClientConfig {
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+}
+
+/// A QStash client: cheap to clone (clones share connections), safe to use
+/// from many tasks at once.
+///
+/// Each QStash area has its methods here, returning a request builder to
+/// finish with `.send().await`; [`api`](Self::api) reaches the generated
+/// low-level builders.
+#[derive(Debug, Clone)]
+pub struct Client {
+    api: api::Client,
 }
 
 impl Client {
@@ -57,29 +72,49 @@ impl Client {
 
     /// The server this client talks to, normalized (no trailing slash).
     pub fn base_url(&self) -> &str {
-        &self.baseurl
+        &self.api.baseurl
     }
 
     /// The token placement and timeout every request uses.
     pub fn config(&self) -> &ClientConfig {
-        &self.inner
+        &self.api.inner
     }
 
-    /// A copy of this client (sharing its connections) that may send bulk
-    /// cancel, DLQ delete and DLQ retry requests with no ids and no filter,
-    /// which QStash applies to every message. This client refuses them with
-    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest), because an id
-    /// list that came out empty would otherwise mean "everything".
+    /// The generated builder for every operation of the spec, with the same
+    /// auth, timeout and checks; see [`api`](crate::api) for when to use it.
     ///
     /// ```no_run
-    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error<()>> {
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error<qstash::types::Error>> {
+    /// let keys = client.api().get_signing_keys().send().await?.into_inner();
+    /// # Ok(()) }
+    /// ```
+    pub fn api(&self) -> &api::Client {
+        &self.api
+    }
+
+    /// The generated client for one call that adds `headers` to its request
+    /// (see `hooks.rs`). Cloning shares the connection pool.
+    pub(crate) fn api_with_headers(&self, headers: http::HeaderMap) -> api::Client {
+        let mut api = self.api.clone();
+        api.inner.message_headers = headers;
+        api
+    }
+
+    /// A copy of this client (sharing its connections) whose
+    /// [`api`](Self::api) may send bulk cancel, DLQ delete and DLQ retry
+    /// requests with no ids and no filter, which QStash applies to every
+    /// message. Otherwise they are refused, because an id list that came out
+    /// empty would mean "everything".
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error<()>> {
     /// // Cancel every pending message, on purpose.
-    /// client.allow_unfiltered_bulk().cancel_messages().send().await?;
+    /// client.allow_unfiltered_bulk().api().cancel_messages().send().await?;
     /// # Ok(()) }
     /// ```
     pub fn allow_unfiltered_bulk(&self) -> Client {
         let mut client = self.clone();
-        client.inner.allow_unfiltered_bulk = true;
+        client.api.inner.allow_unfiltered_bulk = true;
         client
     }
 }
@@ -230,8 +265,11 @@ impl ClientBuilder {
             credentials,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             allow_unfiltered_bulk: false,
+            message_headers: http::HeaderMap::new(),
         };
-        Ok(Client::new_with_client(&base_url, http_client, config))
+        Ok(Client {
+            api: api::Client::new_with_client(&base_url, http_client, config),
+        })
     }
 }
 

@@ -1,10 +1,313 @@
 //! Errors of this crate.
 //!
-//! Calls return [`Error`] (progenitor's request error, generic over the
-//! operation's documented error body, usually [`types::Error`](crate::types::Error));
-//! building a client returns [`ConfigError`]. Neither ever contains the token.
+//! Calls return [`Error`]; building a client or a receiver returns
+//! [`ConfigError`]; verifying a delivery returns
+//! [`VerifyError`](crate::VerifyError). None of them ever contains the token.
 
-pub use progenitor_client::Error;
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::api::types;
+
+/// What a call to QStash can fail with.
+///
+/// `Display` says what happened and what to do about it; nothing in it (or
+/// in `Debug`) carries the token or a message body sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A builder refused its input before anything was sent.
+    #[error("invalid {0}")]
+    InvalidInput(#[from] InvalidInput),
+    /// QStash answered with an error status other than 429.
+    #[error("QStash answered {status}: {message}")]
+    Api {
+        /// The HTTP status.
+        status: StatusCode,
+        /// QStash's `{"error": "..."}` message, or the start of whatever
+        /// body came instead.
+        message: String,
+    },
+    /// QStash refused the request because a rate limit is used up.
+    #[error("{0}")]
+    RateLimited(RateLimit),
+    /// No complete answer arrived within the client's timeout.
+    #[error("QStash did not answer within the timeout: {0}")]
+    Timeout(#[source] reqwest::Error),
+    /// The request or its answer was lost on the way (DNS, connect, TLS,
+    /// reset connection).
+    #[error("could not talk to QStash: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// QStash answered with a success status but a body this crate cannot read.
+    #[error("QStash's answer could not be read ({reason}); it began: {snippet}")]
+    Decode {
+        /// Why it could not be read.
+        reason: String,
+        /// The start of what arrived.
+        snippet: String,
+    },
+}
+
+/// A builder's input that QStash would refuse or misread: which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput {
+    field: Cow<'static, str>,
+    reason: String,
+}
+
+impl InvalidInput {
+    pub(crate) fn new(field: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The option or parameter at fault, e.g. `delay` or `header "X-Id"`.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What is wrong with it.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+/// Which of QStash's limits a 429 answer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateLimitKind {
+    /// Requests per second (`Burst-RateLimit-*` headers).
+    Burst,
+    /// The daily message quota (`RateLimit-*` headers).
+    Daily,
+    /// A 429 with neither set of headers.
+    Unknown,
+}
+
+/// What a 429 answer said about the limit that was hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Which limit.
+    pub kind: RateLimitKind,
+    /// The limit, if the answer said.
+    pub limit: Option<u64>,
+    /// What remains of it (normally 0).
+    pub remaining: Option<u64>,
+    /// When the limit resets, if the answer said.
+    pub reset: Option<SystemTime>,
+    /// `Retry-After`, if the answer had it.
+    pub retry_after: Option<Duration>,
+    /// QStash's message.
+    pub message: String,
+}
+
+impl RateLimit {
+    pub(crate) fn from_headers(headers: &HeaderMap, message: String) -> RateLimit {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let (kind, prefix) = if headers.contains_key("burst-ratelimit-limit")
+            || headers.contains_key("burst-ratelimit-reset")
+        {
+            (RateLimitKind::Burst, "burst-ratelimit-")
+        } else if headers.contains_key("ratelimit-limit") || headers.contains_key("ratelimit-reset")
+        {
+            (RateLimitKind::Daily, "ratelimit-")
+        } else {
+            (RateLimitKind::Unknown, "")
+        };
+        let field = |suffix: &str| {
+            if prefix.is_empty() {
+                None
+            } else {
+                number(&format!("{prefix}{suffix}"))
+            }
+        };
+        RateLimit {
+            kind,
+            limit: field("limit"),
+            remaining: field("remaining"),
+            reset: field("reset").map(|secs| UNIX_EPOCH + Duration::from_secs(secs)),
+            retry_after: number("retry-after").map(Duration::from_secs),
+            message,
+        }
+    }
+
+    /// How long to wait from `now` before the limit allows requests again:
+    /// `Retry-After` if given, else the time until the reset.
+    pub fn wait_from(&self, now: SystemTime) -> Option<Duration> {
+        self.retry_after.or_else(|| {
+            self.reset
+                .map(|reset| reset.duration_since(now).unwrap_or(Duration::ZERO))
+        })
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            RateLimitKind::Burst => "the per-second request limit",
+            RateLimitKind::Daily => "the daily message quota",
+            RateLimitKind::Unknown => "a rate limit",
+        };
+        write!(f, "QStash refused the request: {what} is used up")?;
+        if let Some(limit) = self.limit {
+            write!(f, " (limit {limit})")?;
+        }
+        if let Some(wait) = self.wait_from(SystemTime::now()) {
+            write!(f, "; try again in {} s", wait.as_secs_f64().ceil())?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// The documented error bodies of the generated operations.
+pub(crate) trait ErrorBody {
+    fn into_message(self) -> String;
+}
+
+impl ErrorBody for types::Error {
+    fn into_message(self) -> String {
+        self.error
+    }
+}
+
+impl ErrorBody for () {
+    fn into_message(self) -> String {
+        String::new()
+    }
+}
+
+/// How much of an unexpected body an error keeps.
+const SNIPPET_BYTES: usize = 200;
+
+impl Error {
+    /// Turns what a generated call returned into this crate's error.
+    pub(crate) async fn from_api<E: ErrorBody>(error: progenitor_client::Error<E>) -> Error {
+        use progenitor_client::Error as Api;
+        match error {
+            Api::InvalidRequest(reason) | Api::Custom(reason) => {
+                Error::InvalidInput(InvalidInput::new("request", reason))
+            }
+            Api::CommunicationError(e) | Api::ResponseBodyError(e) | Api::InvalidUpgrade(e) => {
+                Error::from_transport(e)
+            }
+            Api::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                Error::from_status(status, &headers, response.into_inner().into_message())
+            }
+            Api::InvalidResponsePayload(bytes, e) => Error::Decode {
+                reason: e.to_string(),
+                snippet: snippet(&bytes),
+            },
+            Api::UnexpectedResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = match read_prefix(response).await {
+                    Ok(body) => body,
+                    Err(e) => return Error::from_transport(e),
+                };
+                if status.is_success() {
+                    return Error::Decode {
+                        reason: format!("status {status} is not one the spec declares"),
+                        snippet: snippet(&body),
+                    };
+                }
+                let message = serde_json::from_slice::<types::Error>(&body)
+                    .map(|body| body.error)
+                    .unwrap_or_else(|_| snippet(&body));
+                Error::from_status(status, &headers, message)
+            }
+        }
+    }
+
+    fn from_status(status: StatusCode, headers: &HeaderMap, message: String) -> Error {
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            Error::RateLimited(RateLimit::from_headers(headers, message))
+        } else {
+            Error::Api { status, message }
+        }
+    }
+
+    fn from_transport(error: reqwest::Error) -> Error {
+        if error.is_timeout() {
+            Error::Timeout(error)
+        } else if error.is_decode() {
+            Error::Decode {
+                reason: error.to_string(),
+                snippet: String::new(),
+            }
+        } else {
+            Error::Transport(error)
+        }
+    }
+
+    /// The HTTP status QStash answered with, if it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api { status, .. } => Some(*status),
+            Error::RateLimited(_) => Some(StatusCode::TOO_MANY_REQUESTS),
+            _ => None,
+        }
+    }
+}
+
+/// Awaits a generated call and hands back its body, or this crate's error:
+/// the one place the hand-written layer leaves progenitor's types behind.
+pub(crate) async fn send<T, E: ErrorBody>(
+    call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
+) -> Result<T, Error> {
+    match call.await {
+        Ok(response) => Ok(response.into_inner()),
+        Err(error) => Err(Error::from_api(error).await),
+    }
+}
+
+/// Reads at most a snippet's worth of an unexpected body, so a huge answer
+/// costs neither time nor memory.
+async fn read_prefix(mut response: reqwest::Response) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while body.len() < SNIPPET_BYTES * 4 {
+        match response.chunk().await? {
+            Some(chunk) => body.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    Ok(body)
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(empty body)".into();
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(SNIPPET_BYTES)]);
+    let mut text = text.trim().to_string();
+    if bytes.len() > SNIPPET_BYTES {
+        text.push('…');
+    }
+    text
+}
 
 /// Why a [`Client`](crate::Client) or a [`Receiver`](crate::Receiver) could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderValue, USER_AGENT};
 use url::Url;
 
-use crate::Client;
+use crate::api::Client;
 use crate::auth::{AuthMode, redact_error, redact_response};
 use crate::client::ClientConfig;
 
@@ -48,9 +48,11 @@ impl ClientHooks<ClientConfig> for Client {
                 info.operation_id
             )));
         }
-        request
-            .headers_mut()
-            .insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        let headers = request.headers_mut();
+        for (name, value) in &self.inner.message_headers {
+            headers.append(name, value.clone());
+        }
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         self.inner.credentials.apply(request);
         *request.timeout_mut() = Some(self.inner.timeout);
         Ok(())

@@ -1,28 +1,64 @@
 //! Typed async client for [Upstash QStash](https://upstash.com/docs/qstash),
-//! generated at build time from the upstream OpenAPI spec.
+//! generated at build time from the upstream OpenAPI spec, with a
+//! hand-written layer on top: typed options, one error type, signature
+//! verification.
 //!
-//! Every QStash operation is a method on [`Client`] that returns a request
-//! builder: set the parameters, then `.send().await`.
+//! Each QStash area is a method on [`Client`] returning request builders:
+//! `client.area().action(..).option(..).send().await`.
+//!
+//! Publish JSON with a delay and retries:
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use qstash::messages::{Destination, Message};
+//!
 //! let client = qstash::Client::from_env()?;
-//! let published = client
-//!     .publish_message()
-//!     .destination("https://example.com/api")
-//!     .content_type("application/json")
-//!     .upstash_delay("10s")
-//!     .body(r#"{"hello":"world"}"#)
+//! let message = Message::new(Destination::url("https://example.com/api/orders"))
+//!     .json(&serde_json::json!({ "order": 42 }))
+//!     .delay(Duration::from_secs(90))
+//!     .retries(5);
+//! let published = client.messages().publish(message).send().await?;
+//! println!("message ids: {:?}", published.message_ids());
+//! # Ok(()) }
+//! ```
+//!
+//! Several messages in one request, one of them to a URL group:
+//!
+//! ```no_run
+//! # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+//! use qstash::messages::{Destination, Message};
+//!
+//! let results = client
+//!     .messages()
+//!     .batch()
+//!     .publish(Message::new(Destination::url("https://example.com/a")).text("a"))
+//!     .publish(Message::new(Destination::url_group("audit")).text("b"))
 //!     .send()
 //!     .await?;
-//! println!("{:?}", published.into_inner());
+//! # Ok(()) }
+//! ```
+//!
+//! A schedule, every weekday at 9:00 in New York:
+//!
+//! ```no_run
+//! # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+//! use qstash::messages::{Destination, Message};
+//!
+//! let report = Message::new(Destination::url("https://example.com/api/report"));
+//! client
+//!     .schedules()
+//!     .create("CRON_TZ=America/New_York 0 9 * * MON-FRI", report)
+//!     .send()
+//!     .await?;
 //! # Ok(()) }
 //! ```
 //!
 //! - [`Client`]: built with [`Client::builder`] or [`Client::from_env`].
+//! - [`messages`]: [`Message`](messages::Message) and its options; publish,
+//!   enqueue, batch. [`schedules`], [`url_groups`]: their areas.
 //! - [`types`]: every request and response model, with serde and
 //!   [`schemars::JsonSchema`].
-//! - [`builder`]: the request builders the client's methods return.
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).
@@ -30,30 +66,37 @@
 //!   process, that delivers, signs, retries and logs like QStash.
 //! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
 //!   client or a receiver can fail with.
+//! - [`api`]: the generated builder of every operation, for what the
+//!   hand-written layer does not cover.
 #![deny(missing_docs)]
 
+pub mod api;
 mod auth;
 mod client;
 mod config;
 #[cfg(feature = "dev-server")]
 pub mod dev_server;
 mod error;
-mod generated;
 mod hooks;
+pub mod messages;
 pub mod receiver;
+pub mod schedules;
+pub mod url_groups;
 
+pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
 #[cfg(feature = "rustls")]
 pub use client::install_crypto_provider;
-pub use client::{ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
-pub use error::{ConfigError, Error};
-pub use generated::{Client, ResponseValue, builder, types};
+pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
 pub use hooks::USER_AGENT_VALUE;
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
+    pub use crate::messages::{Callback, Destination, FlowControl, Message, Published};
+    pub use crate::url_groups::Endpoint;
     pub use crate::{
         AuthMode, Client, ClientBuilder, ConfigError, Delivery, Error, Receiver, Region,
         RequestVerifier, types,

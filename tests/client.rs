@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use qstash::{AuthMode, Client, ClientBuilder, ConfigError, Error, Region};
+use qstash::api::Error;
+use qstash::{AuthMode, Client, ClientBuilder, ConfigError, Region};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -140,7 +141,7 @@ async fn env_regional_token_is_the_one_sent() {
     ])
     .and_then(ClientBuilder::build)
     .expect("client");
-    client.get_signing_keys().send().await.expect("keys");
+    client.api().get_signing_keys().send().await.expect("keys");
     let requests = server.received_requests().await.expect("recorded");
     assert_eq!(requests[0].headers["authorization"], "Bearer us-token");
 }
@@ -319,7 +320,12 @@ async fn query_token_is_redacted_from_unexpected_responses() {
         .auth_mode(AuthMode::QueryParameter)
         .build()
         .expect("client");
-    let error = client.get_signing_keys().send().await.expect_err("500");
+    let error = client
+        .api()
+        .get_signing_keys()
+        .send()
+        .await
+        .expect_err("500");
     assert!(matches!(&error, Error::UnexpectedResponse(r) if r.status() == 500));
     assert_redacted(&format!("{error:?}"));
     assert_redacted(&error.to_string());
@@ -344,7 +350,12 @@ async fn query_token_is_redacted_from_transport_errors() {
         .auth_mode(AuthMode::QueryParameter)
         .build()
         .expect("client");
-    let error = client.get_signing_keys().send().await.expect_err("refused");
+    let error = client
+        .api()
+        .get_signing_keys()
+        .send()
+        .await
+        .expect_err("refused");
     assert!(matches!(error, Error::CommunicationError(_)), "{error:?}");
     assert_redacted(&format!("{error:?}"));
     assert_redacted(&error.to_string());
@@ -358,7 +369,12 @@ async fn bearer_token_never_reaches_error_output() {
         .base_url(server.uri())
         .build()
         .expect("client");
-    let error = client.get_signing_keys().send().await.expect_err("500");
+    let error = client
+        .api()
+        .get_signing_keys()
+        .send()
+        .await
+        .expect_err("500");
     assert!(!format!("{error:?}").contains(TOKEN));
     assert!(!error.to_string().contains(TOKEN));
     let requests = server.received_requests().await.expect("recorded");
@@ -392,6 +408,7 @@ async fn a_callers_http_client_is_used_and_the_timeout_applies_to_it() {
         .build()
         .expect("client");
     let error = client
+        .api()
         .get_signing_keys()
         .send()
         .await

@@ -15,6 +15,7 @@ const TOKEN_IN_QUERY: &str =
 async fn bearer_mode_sends_the_token_in_the_authorization_header_only() {
     let api = Api::start(TOKEN, AuthMode::Bearer, fixture_reply(200, "list_queues")).await;
     api.client
+        .api()
         .list_queues()
         .send()
         .await
@@ -33,6 +34,7 @@ async fn query_mode_sends_the_token_as_qstash_token_only() {
     )
     .await;
     api.client
+        .api()
         .list_queues()
         .send()
         .await
@@ -53,6 +55,7 @@ async fn query_mode_appends_the_token_after_the_destination_query() {
     )
     .await;
     api.client
+        .api()
         .publish_message()
         .destination("https://example.com/api?x=1&y=2")
         .content_type("text/plain")
@@ -71,6 +74,7 @@ async fn query_mode_appends_the_token_after_the_destination_query() {
 async fn query_mode_keeps_the_operation_query_parameters() {
     let api = Api::start(TOKEN, AuthMode::QueryParameter, empty_reply(200)).await;
     api.client
+        .api()
         .pin_flow_control_key()
         .flow_control_key("fc-key")
         .parallelism(5)

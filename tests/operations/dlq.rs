@@ -22,6 +22,7 @@ async fn list_dlq_messages_sends_cursor_count_and_every_filter() {
     let api = Api::replying(fixture_reply(200, "list_dlq_messages")).await;
     let page = api
         .client
+        .api()
         .list_dlq_messages()
         .cursor("1732200000000-1")
         .count(10)
@@ -93,6 +94,7 @@ async fn list_dlq_messages_keeps_each_dlq_id() {
     let api = Api::replying(ResponseTemplate::new(200).set_body_json(&sent)).await;
     let page = api
         .client
+        .api()
         .list_dlq_messages()
         .send()
         .await
@@ -110,6 +112,7 @@ async fn delete_dlq_messages_sends_dlq_ids_as_a_repeated_query_parameter() {
     let api = Api::replying(fixture_reply(200, "delete_dlq_messages")).await;
     let deleted = api
         .client
+        .api()
         .delete_dlq_messages()
         .dlq_ids(strings(&[DLQ_ID, "1732200123457-0"]))
         .send()
@@ -129,6 +132,7 @@ async fn delete_dlq_messages_sends_dlq_ids_as_a_repeated_query_parameter() {
 async fn delete_dlq_messages_sends_filters_with_cursor_and_count() {
     let api = Api::replying(fixture_reply(200, "delete_dlq_messages")).await;
     api.client
+        .api()
         .delete_dlq_messages()
         .cursor("1732200000000-1")
         .count(100)
@@ -159,13 +163,20 @@ async fn delete_dlq_messages_with_an_empty_id_list_never_deletes_everything() {
     let api = Api::replying(fixture_reply(200, "delete_dlq_messages")).await;
     let result = api
         .client
+        .api()
         .delete_dlq_messages()
         .dlq_ids(Vec::<String>::new())
         .send()
         .await;
     assert_refused_as_everything(result);
     // Paging parameters select nothing either.
-    let result = api.client.delete_dlq_messages().count(10).send().await;
+    let result = api
+        .client
+        .api()
+        .delete_dlq_messages()
+        .count(10)
+        .send()
+        .await;
     assert_refused_as_everything(result);
     assert_no_unfiltered_bulk_request(&api, "/v2/dlq").await;
 }
@@ -175,6 +186,7 @@ async fn get_dlq_message_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_dlq_message")).await;
     let message = api
         .client
+        .api()
         .get_dlq_message()
         .dlq_id(DLQ_ID)
         .send()
@@ -204,7 +216,13 @@ async fn get_dlq_message_decodes_every_field() {
 #[tokio::test]
 async fn get_dlq_message_decodes_not_found() {
     let api = Api::replying(error_reply(404, "message not found in dlq")).await;
-    let result = api.client.get_dlq_message().dlq_id("0-0").send().await;
+    let result = api
+        .client
+        .api()
+        .get_dlq_message()
+        .dlq_id("0-0")
+        .send()
+        .await;
     assert_error_response(result, 404, "message not found in dlq");
 }
 
@@ -212,6 +230,7 @@ async fn get_dlq_message_decodes_not_found() {
 async fn delete_dlq_message_sends_delete() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .delete_dlq_message()
         .dlq_id(DLQ_ID)
         .send()
@@ -223,7 +242,13 @@ async fn delete_dlq_message_sends_delete() {
 #[tokio::test]
 async fn delete_dlq_message_decodes_not_found() {
     let api = Api::replying(error_reply(404, "message not found in dlq")).await;
-    let result = api.client.delete_dlq_message().dlq_id("0-0").send().await;
+    let result = api
+        .client
+        .api()
+        .delete_dlq_message()
+        .dlq_id("0-0")
+        .send()
+        .await;
     assert_error_response(result, 404, "message not found in dlq");
 }
 
@@ -233,6 +258,7 @@ async fn retry_dlq_message_decodes_201_created() {
     let api = Api::replying(fixture_reply(201, "retry_dlq_message")).await;
     let response = api
         .client
+        .api()
         .retry_dlq_message()
         .dlq_id(DLQ_ID)
         .send()
@@ -252,7 +278,13 @@ async fn retry_dlq_message_decodes_201_created() {
 #[tokio::test]
 async fn retry_dlq_message_decodes_not_found() {
     let api = Api::replying(error_reply(404, "message not found in dlq")).await;
-    let result = api.client.retry_dlq_message().dlq_id("0-0").send().await;
+    let result = api
+        .client
+        .api()
+        .retry_dlq_message()
+        .dlq_id("0-0")
+        .send()
+        .await;
     assert_error_response(result, 404, "message not found in dlq");
 }
 
@@ -262,6 +294,7 @@ async fn retry_dlq_messages_sends_ids_and_accepts_200() {
     let api = Api::replying(fixture_reply(200, "retry_dlq_messages")).await;
     let response = api
         .client
+        .api()
         .retry_dlq_messages()
         .dlq_ids(strings(&[DLQ_ID, "1732200123457-0"]))
         .send()
@@ -282,6 +315,7 @@ async fn retry_dlq_messages_sends_ids_and_accepts_200() {
 async fn retry_dlq_messages_sends_every_filter() {
     let api = Api::replying(fixture_reply(201, "retry_dlq_messages")).await;
     api.client
+        .api()
         .retry_dlq_messages()
         .queue_name(strings(&["my-queue", "emails"]))
         .label(strings(&["billing"]))
@@ -325,6 +359,7 @@ async fn retry_dlq_messages_with_an_empty_id_list_never_retries_everything() {
     let api = Api::replying(fixture_reply(201, "retry_dlq_messages")).await;
     let result = api
         .client
+        .api()
         .retry_dlq_messages()
         .dlq_ids(Vec::<String>::new())
         .send()

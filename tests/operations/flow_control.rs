@@ -11,6 +11,7 @@ async fn list_flow_control_keys_decodes_every_key() {
     let api = Api::replying(fixture_reply(200, "list_flow_control_keys")).await;
     let keys = api
         .client
+        .api()
         .list_flow_control_keys()
         .send()
         .await
@@ -31,6 +32,7 @@ async fn get_flow_control_key_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_flow_control_key")).await;
     let key = api
         .client
+        .api()
         .get_flow_control_key()
         .flow_control_key("fc-key")
         .send()
@@ -59,6 +61,7 @@ async fn get_flow_control_key_decodes_every_field() {
 async fn get_flow_control_key_encodes_a_slash_in_the_key() {
     let api = Api::replying(fixture_reply(200, "get_flow_control_key")).await;
     api.client
+        .api()
         .get_flow_control_key()
         .flow_control_key("tenant:42/eu west")
         .send()
@@ -72,6 +75,7 @@ async fn get_flow_control_key_decodes_not_found() {
     let api = Api::replying(error_reply(404, "flow control key not found")).await;
     let result = api
         .client
+        .api()
         .get_flow_control_key()
         .flow_control_key("nope")
         .send()
@@ -83,6 +87,7 @@ async fn get_flow_control_key_decodes_not_found() {
 async fn pause_flow_control_key_posts_without_a_body() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .pause_flow_control_key()
         .flow_control_key("fc-key")
         .send()
@@ -95,6 +100,7 @@ async fn pause_flow_control_key_posts_without_a_body() {
 async fn resume_flow_control_key_posts_without_a_body() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .resume_flow_control_key()
         .flow_control_key("fc-key")
         .send()
@@ -107,6 +113,7 @@ async fn resume_flow_control_key_posts_without_a_body() {
 async fn pin_flow_control_key_sends_parallelism_rate_and_period() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .pin_flow_control_key()
         .flow_control_key("fc-key")
         .parallelism(5)
@@ -125,6 +132,7 @@ async fn pin_flow_control_key_decodes_a_bad_request() {
     let api = Api::replying(error_reply(400, "parallelism must be positive")).await;
     let result = api
         .client
+        .api()
         .pin_flow_control_key()
         .flow_control_key("fc-key")
         .parallelism(0)
@@ -137,6 +145,7 @@ async fn pin_flow_control_key_decodes_a_bad_request() {
 async fn unpin_flow_control_key_sends_which_settings_to_unpin() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .unpin_flow_control_key()
         .flow_control_key("fc-key")
         .parallelism(true)
@@ -153,6 +162,7 @@ async fn unpin_flow_control_key_sends_which_settings_to_unpin() {
 async fn reset_flow_control_rate_posts_without_a_body() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .reset_flow_control_rate()
         .flow_control_key("fc-key")
         .send()
@@ -167,6 +177,7 @@ async fn reset_flow_control_rate_decodes_its_documented_500() {
     let api = Api::replying(error_reply(500, "could not reset rate")).await;
     let result = api
         .client
+        .api()
         .reset_flow_control_rate()
         .flow_control_key("fc-key")
         .send()
@@ -179,6 +190,7 @@ async fn get_global_parallelism_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_global_parallelism")).await;
     let global = api
         .client
+        .api()
         .get_global_parallelism()
         .send()
         .await

@@ -9,6 +9,7 @@ async fn get_signing_keys_decodes_both_keys() {
     let api = Api::replying(fixture_reply(200, "get_signing_keys")).await;
     let keys = api
         .client
+        .api()
         .get_signing_keys()
         .send()
         .await
@@ -32,7 +33,7 @@ async fn get_signing_keys_decodes_both_keys() {
 #[tokio::test]
 async fn get_signing_keys_undeclared_500_is_an_error() {
     let api = Api::replying(error_reply(500, "internal server error")).await;
-    let result = api.client.get_signing_keys().send().await;
+    let result = api.client.api().get_signing_keys().send().await;
     let body = unexpected_response_body(result, 500).await;
     assert_eq!(body, r#"{"error":"internal server error"}"#);
 }
@@ -42,6 +43,7 @@ async fn rotate_signing_keys_posts_and_decodes_the_new_keys() {
     let api = Api::replying(fixture_reply(200, "rotate_signing_keys")).await;
     let keys = api
         .client
+        .api()
         .rotate_signing_keys()
         .send()
         .await
@@ -68,6 +70,7 @@ async fn list_logs_sends_cursor_count_and_every_filter() {
     let api = Api::replying(fixture_reply(200, "list_logs")).await;
     let page = api
         .client
+        .api()
         .list_logs()
         .cursor("1732286500000")
         .count(50)

@@ -12,10 +12,12 @@
 //! failure prints what was actually sent.
 
 mod auth;
+mod bad_input;
 mod dlq;
 mod flow_control;
 mod keys_and_logs;
 mod messages;
+mod publishing;
 mod queues;
 mod schedules;
 mod sdk_parity;
@@ -166,12 +168,12 @@ pub fn assert_round_trip<T: Serialize>(decoded: &T, name: &str) {
 
 /// A documented error status whose `{"error": ...}` body is decoded.
 pub fn assert_error_response<T: Debug>(
-    result: Result<T, qstash::Error<qstash::types::Error>>,
+    result: Result<T, qstash::api::Error<qstash::types::Error>>,
     status: u16,
     message: &str,
 ) {
     match result {
-        Err(qstash::Error::ErrorResponse(response)) => {
+        Err(qstash::api::Error::ErrorResponse(response)) => {
             assert_eq!(response.status().as_u16(), status);
             assert_eq!(response.into_inner().error, message);
         }
@@ -182,11 +184,11 @@ pub fn assert_error_response<T: Debug>(
 /// A status the spec does not declare for the operation: an error holding
 /// the response; returns its body.
 pub async fn unexpected_response_body<T: Debug, E: Debug>(
-    result: Result<T, qstash::Error<E>>,
+    result: Result<T, qstash::api::Error<E>>,
     status: u16,
 ) -> String {
     match result {
-        Err(qstash::Error::UnexpectedResponse(response)) => {
+        Err(qstash::api::Error::UnexpectedResponse(response)) => {
             assert_eq!(response.status().as_u16(), status);
             response
                 .text()
@@ -217,10 +219,10 @@ pub async fn assert_no_unfiltered_bulk_request(api: &Api, path: &str) {
 
 /// A bulk request with nothing to select by is refused before it is sent.
 pub fn assert_refused_as_everything<T: std::fmt::Debug, E: std::fmt::Debug>(
-    result: Result<T, qstash::Error<E>>,
+    result: Result<T, qstash::api::Error<E>>,
 ) {
     match result {
-        Err(qstash::Error::InvalidRequest(message)) => {
+        Err(qstash::api::Error::InvalidRequest(message)) => {
             assert!(message.contains("every message"), "{message}")
         }
         other => panic!("expected a refusal, got {other:?}"),

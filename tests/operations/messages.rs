@@ -41,6 +41,7 @@ async fn publish_message_sends_every_option_as_its_header_and_the_body_as_is() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
     let response = api
         .client
+        .api()
         .publish_message()
         .destination(DESTINATION)
         .content_type("application/json")
@@ -97,6 +98,7 @@ async fn publish_message_sends_a_binary_body_byte_for_byte() {
     let api = Api::replying(fixture_reply(200, "publish_message_deduplicated")).await;
     let response = api
         .client
+        .api()
         .publish_message()
         .destination(DESTINATION)
         .content_type("application/octet-stream")
@@ -122,6 +124,7 @@ async fn publish_message_sends_a_binary_body_byte_for_byte() {
 async fn publish_message_without_a_content_type_sends_octet_stream() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
     api.client
+        .api()
         .publish_message()
         .destination(DESTINATION)
         .body("hello")
@@ -141,6 +144,7 @@ async fn publish_message_without_a_content_type_sends_octet_stream() {
 async fn publish_message_keeps_the_destination_query_and_escapes_as_they_are() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
     api.client
+        .api()
         .publish_message()
         .destination("https://example.com/a%2Fb/c?y=2&x=hello%20world&x=1")
         .content_type("text/plain")
@@ -164,6 +168,7 @@ async fn publish_message_refuses_a_destination_fragment() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
     let result = api
         .client
+        .api()
         .publish_message()
         .destination("https://example.com/api?x=1#section")
         .content_type("text/plain")
@@ -171,7 +176,7 @@ async fn publish_message_refuses_a_destination_fragment() {
         .send()
         .await;
     match result {
-        Err(qstash::Error::InvalidRequest(message)) => {
+        Err(qstash::api::Error::InvalidRequest(message)) => {
             assert!(message.contains("#fragment"), "{message}")
         }
         other => panic!("expected a refusal, got {other:?}"),
@@ -184,6 +189,7 @@ async fn publish_message_to_a_url_group_decodes_one_message_per_endpoint() {
     let api = Api::replying(fixture_reply(200, "publish_message_url_group")).await;
     let decoded = api
         .client
+        .api()
         .publish_message()
         .destination("my-group")
         .content_type("application/json")
@@ -223,6 +229,7 @@ async fn publish_message_to_a_url_group_decodes_the_array_the_sdks_expect() {
     .await;
     let result = api
         .client
+        .api()
         .publish_message()
         .destination("my-group")
         .body("hello")
@@ -237,6 +244,7 @@ async fn publish_message_decodes_documented_errors() {
     let api = Api::replying(error_reply(400, "invalid destination url")).await;
     let result = api
         .client
+        .api()
         .publish_message()
         .destination("not a url")
         .body("hello")
@@ -247,6 +255,7 @@ async fn publish_message_decodes_documented_errors() {
     let api = Api::replying(error_reply(401, "unauthorized")).await;
     let result = api
         .client
+        .api()
         .publish_message()
         .destination(DESTINATION)
         .body("hello")
@@ -260,6 +269,7 @@ async fn enqueue_message_puts_queue_and_raw_destination_in_the_path() {
     let api = Api::replying(fixture_reply(200, "enqueue_message")).await;
     let decoded = api
         .client
+        .api()
         .enqueue_message()
         .queue_name("my-queue")
         .destination(DESTINATION)
@@ -310,6 +320,7 @@ async fn enqueue_message_to_a_url_group_decodes_one_message_per_endpoint() {
     let api = Api::replying(fixture_reply(200, "enqueue_message_url_group")).await;
     let decoded = api
         .client
+        .api()
         .enqueue_message()
         .queue_name("my-queue")
         .destination("my-group")
@@ -358,6 +369,7 @@ async fn batch_messages_sends_the_messages_as_a_json_array() {
     ];
     let decoded = api
         .client
+        .api()
         .batch_messages()
         .body(messages)
         .send()
@@ -418,6 +430,7 @@ async fn batch_messages_decodes_a_url_group_entry() {
     };
     let decoded = api
         .client
+        .api()
         .batch_messages()
         .body(vec![item])
         .send()
@@ -435,7 +448,7 @@ async fn batch_messages_decodes_a_url_group_entry() {
 #[tokio::test]
 async fn batch_messages_decodes_a_bad_request() {
     let api = Api::replying(error_reply(400, "destination is required")).await;
-    let result = api.client.batch_messages().body(vec![]).send().await;
+    let result = api.client.api().batch_messages().body(vec![]).send().await;
     Expect::new("POST", "/v2/batch")
         .json(json!([]))
         .assert(&api.request().await);
@@ -447,6 +460,7 @@ async fn get_message_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_message")).await;
     let message = api
         .client
+        .api()
         .get_message()
         .message_id(MESSAGE_ID)
         .send()
@@ -476,7 +490,13 @@ async fn get_message_decodes_every_field() {
 #[tokio::test]
 async fn get_message_decodes_not_found() {
     let api = Api::replying(error_reply(404, "message not found")).await;
-    let result = api.client.get_message().message_id("msg_gone").send().await;
+    let result = api
+        .client
+        .api()
+        .get_message()
+        .message_id("msg_gone")
+        .send()
+        .await;
     assert_error_response(result, 404, "message not found");
 }
 
@@ -488,9 +508,15 @@ async fn get_message_keeps_an_error_body_that_is_not_json() {
         ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
     )
     .await;
-    let result = api.client.get_message().message_id("msg_gone").send().await;
+    let result = api
+        .client
+        .api()
+        .get_message()
+        .message_id("msg_gone")
+        .send()
+        .await;
     match result {
-        Err(qstash::Error::InvalidResponsePayload(body, _)) => {
+        Err(qstash::api::Error::InvalidResponsePayload(body, _)) => {
             assert_eq!(&body[..], b"<html>Not Found</html>")
         }
         other => panic!("expected InvalidResponsePayload, got {other:?}"),
@@ -503,6 +529,7 @@ async fn cancel_message_accepts_202_without_a_body() {
     let api = Api::replying(empty_reply(202)).await;
     let response = api
         .client
+        .api()
         .cancel_message()
         .message_id(MESSAGE_ID)
         .send()
@@ -518,6 +545,7 @@ async fn cancel_message_decodes_not_found() {
     let api = Api::replying(error_reply(404, "message not found")).await;
     let result = api
         .client
+        .api()
         .cancel_message()
         .message_id("msg_gone")
         .send()
@@ -532,6 +560,7 @@ async fn cancel_messages_sends_every_filter_as_query_parameters() {
     let api = Api::replying(fixture_reply(200, "cancel_messages")).await;
     let decoded = api
         .client
+        .api()
         .cancel_messages()
         .queue_name(vec!["my-queue".to_string(), "emails".to_string()])
         .url(vec![DESTINATION.to_string()])
@@ -578,6 +607,7 @@ async fn cancel_messages_sends_every_filter_as_query_parameters() {
 async fn cancel_messages_sends_message_ids_as_a_repeated_query_parameter() {
     let api = Api::replying(fixture_reply(200, "cancel_messages")).await;
     api.client
+        .api()
         .cancel_messages()
         .message_ids(vec![MESSAGE_ID.to_string(), "msg_second".to_string()])
         .send()
@@ -598,6 +628,7 @@ async fn cancel_messages_with_an_empty_id_list_never_cancels_everything() {
     let api = Api::replying(fixture_reply(200, "cancel_messages")).await;
     let result = api
         .client
+        .api()
         .cancel_messages()
         .message_ids(Vec::<String>::new())
         .send()
@@ -613,6 +644,7 @@ async fn cancel_messages_without_filters_goes_out_only_when_allowed() {
     let cancelled = api
         .client
         .allow_unfiltered_bulk()
+        .api()
         .cancel_messages()
         .send()
         .await

@@ -22,6 +22,7 @@ async fn upsert_queue_posts_name_and_parallelism_as_json() {
     let api = Api::replying(empty_reply(200)).await;
     let response = api
         .client
+        .api()
         .upsert_queue()
         .body(body("my-queue", 2))
         .send()
@@ -41,6 +42,7 @@ async fn upsert_queue_decodes_documented_errors() {
     let api = Api::replying(error_reply(412, "queue limit reached")).await;
     let result = api
         .client
+        .api()
         .upsert_queue()
         .body(body("one-too-many", 1))
         .send()
@@ -50,6 +52,7 @@ async fn upsert_queue_decodes_documented_errors() {
     let api = Api::replying(error_reply(400, "invalid queue name")).await;
     let result = api
         .client
+        .api()
         .upsert_queue()
         .body(body("bad name!", 1))
         .send()
@@ -62,6 +65,7 @@ async fn list_queues_decodes_every_queue() {
     let api = Api::replying(fixture_reply(200, "list_queues")).await;
     let queues = api
         .client
+        .api()
         .list_queues()
         .send()
         .await
@@ -81,6 +85,7 @@ async fn get_queue_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_queue")).await;
     let queue = api
         .client
+        .api()
         .get_queue()
         .queue_name("my-queue")
         .send()
@@ -100,7 +105,7 @@ async fn get_queue_decodes_every_field() {
 #[tokio::test]
 async fn get_queue_decodes_not_found() {
     let api = Api::replying(error_reply(404, "queue not found")).await;
-    let result = api.client.get_queue().queue_name("nope").send().await;
+    let result = api.client.api().get_queue().queue_name("nope").send().await;
     assert_error_response(result, 404, "queue not found");
 }
 
@@ -108,6 +113,7 @@ async fn get_queue_decodes_not_found() {
 async fn delete_queue_sends_delete() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .delete_queue()
         .queue_name("my-queue")
         .send()
@@ -121,6 +127,7 @@ async fn pause_queue_accepts_204_without_a_body() {
     let api = Api::replying(empty_reply(204)).await;
     let response = api
         .client
+        .api()
         .pause_queue()
         .queue_name("my-queue")
         .send()
@@ -134,6 +141,7 @@ async fn pause_queue_accepts_204_without_a_body() {
 async fn resume_queue_posts_without_a_body() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .resume_queue()
         .queue_name("my-queue")
         .send()
@@ -147,6 +155,7 @@ async fn pause_queue_decodes_a_bad_request() {
     let api = Api::replying(error_reply(400, "invalid queue name")).await;
     let result = api
         .client
+        .api()
         .pause_queue()
         .queue_name("bad.name!")
         .send()

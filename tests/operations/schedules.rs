@@ -15,6 +15,7 @@ async fn create_schedule_sends_every_option_as_its_header() {
     let api = Api::replying(fixture_reply(200, "create_schedule")).await;
     let created = api
         .client
+        .api()
         .create_schedule()
         .destination("https://example.com/api")
         .upstash_cron("CRON_TZ=America/New_York */5 * * * *")
@@ -59,6 +60,7 @@ async fn create_schedule_sends_every_option_as_its_header() {
 async fn create_schedule_keeps_the_destination_query_as_it_is() {
     let api = Api::replying(fixture_reply(200, "create_schedule")).await;
     api.client
+        .api()
         .create_schedule()
         .destination("https://example.com/report?format=csv&tz=UTC")
         .upstash_cron("0 0 * * *")
@@ -78,6 +80,7 @@ async fn create_schedule_keeps_the_destination_query_as_it_is() {
 async fn create_schedule_to_a_url_group() {
     let api = Api::replying(fixture_reply(200, "create_schedule")).await;
     api.client
+        .api()
         .create_schedule()
         .destination("my-group")
         .upstash_cron("*/5 * * * *")
@@ -98,6 +101,7 @@ async fn create_schedule_decodes_documented_errors() {
     let api = Api::replying(error_reply(412, "schedule limit reached")).await;
     let result = api
         .client
+        .api()
         .create_schedule()
         .destination("https://example.com/api")
         .upstash_cron("* * * * *")
@@ -112,6 +116,7 @@ async fn list_schedules_decodes_every_schedule() {
     let api = Api::replying(fixture_reply(200, "list_schedules")).await;
     let schedules = api
         .client
+        .api()
         .list_schedules()
         .send()
         .await
@@ -133,6 +138,7 @@ async fn get_schedule_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_schedule")).await;
     let schedule = api
         .client
+        .api()
         .get_schedule()
         .schedule_id(SCHEDULE_ID)
         .send()
@@ -165,6 +171,7 @@ async fn get_schedule_decodes_not_found() {
     let api = Api::replying(error_reply(404, "schedule not found")).await;
     let result = api
         .client
+        .api()
         .get_schedule()
         .schedule_id("scd_gone")
         .send()
@@ -183,6 +190,7 @@ async fn get_schedule_keeps_the_fields_the_sdks_read() {
     let api = Api::replying(wiremock::ResponseTemplate::new(200).set_body_json(&sent)).await;
     let schedule = api
         .client
+        .api()
         .get_schedule()
         .schedule_id(SCHEDULE_ID)
         .send()
@@ -199,6 +207,7 @@ async fn delete_schedule_accepts_204_without_a_body() {
     let api = Api::replying(empty_reply(204)).await;
     let response = api
         .client
+        .api()
         .delete_schedule()
         .schedule_id(SCHEDULE_ID)
         .send()
@@ -215,6 +224,7 @@ async fn delete_schedule_not_found_is_an_unexpected_response_with_its_body() {
     let api = Api::replying(error_reply(404, "schedule not found")).await;
     let result = api
         .client
+        .api()
         .delete_schedule()
         .schedule_id("scd_gone")
         .send()
@@ -229,6 +239,7 @@ async fn delete_schedule_not_found_is_an_unexpected_response_with_its_body() {
 async fn pause_schedule_posts_as_the_spec_says() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .pause_schedule()
         .schedule_id("my-schedule")
         .send()
@@ -242,6 +253,7 @@ async fn pause_schedule_posts_as_the_spec_says() {
 async fn resume_schedule_posts_as_the_spec_says() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .resume_schedule()
         .schedule_id("my-schedule")
         .send()

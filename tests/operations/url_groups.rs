@@ -17,6 +17,7 @@ async fn list_url_groups_decodes_every_group() {
     let api = Api::replying(fixture_reply(200, "list_url_groups")).await;
     let groups = api
         .client
+        .api()
         .list_url_groups()
         .send()
         .await
@@ -36,6 +37,7 @@ async fn get_url_group_decodes_every_field() {
     let api = Api::replying(fixture_reply(200, "get_url_group")).await;
     let group = api
         .client
+        .api()
         .get_url_group()
         .url_group_name("my-group")
         .send()
@@ -60,6 +62,7 @@ async fn get_url_group_decodes_not_found() {
     let api = Api::replying(error_reply(404, "topic not found")).await;
     let result = api
         .client
+        .api()
         .get_url_group()
         .url_group_name("nope")
         .send()
@@ -71,6 +74,7 @@ async fn get_url_group_decodes_not_found() {
 async fn delete_url_group_sends_delete() {
     let api = Api::replying(empty_reply(200)).await;
     api.client
+        .api()
         .delete_url_group()
         .url_group_name("my-group")
         .send()
@@ -95,6 +99,7 @@ async fn upsert_url_group_endpoints_posts_the_endpoints_as_json() {
         ],
     };
     api.client
+        .api()
         .upsert_url_group_endpoints()
         .url_group_name("my-group")
         .body(body)
@@ -129,6 +134,7 @@ async fn remove_url_group_endpoints_deletes_with_a_json_body() {
         ],
     };
     api.client
+        .api()
         .remove_url_group_endpoints()
         .url_group_name("my-group")
         .body(body)

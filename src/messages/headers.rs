@@ -1,0 +1,299 @@
+//! Turning a [`Message`] into what goes on the wire: the destination for
+//! the path, the body, and the `Upstash-*` headers, for each way of sending.
+
+use http::Method;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::callback::Callback;
+use super::duration::{Units, render, render_positive};
+use super::message::{Message, check_url, unix_seconds};
+use super::retry_delay;
+use crate::error::InvalidInput;
+
+/// The ways a message can be sent; the spec gives each its own options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sending {
+    Publish,
+    Enqueue,
+    Batch,
+    Schedule,
+}
+
+impl Sending {
+    fn name(self) -> &'static str {
+        match self {
+            Sending::Publish => "publish",
+            Sending::Enqueue => "enqueue",
+            Sending::Batch => "batch",
+            Sending::Schedule => "schedules",
+        }
+    }
+
+    /// Options whose header the spec does not declare for this operation:
+    /// refused rather than sent for QStash to ignore.
+    fn unsupported(self) -> &'static [&'static str] {
+        match self {
+            Sending::Publish | Sending::Batch => &[],
+            Sending::Enqueue => &["delay", "not_before", "flow_control"],
+            Sending::Schedule => &[
+                "not_before",
+                "deduplication_id",
+                "content_based_deduplication",
+                "flow_control",
+            ],
+        }
+    }
+}
+
+/// A message ready to send.
+#[derive(Debug)]
+pub(crate) struct Rendered {
+    pub(crate) destination: String,
+    pub(crate) content_type: Option<String>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+pub(crate) fn render_message(message: Message, sending: Sending) -> Result<Rendered, InvalidInput> {
+    let destination = message.destination.checked()?.to_string();
+    let body = message.body.clone()?;
+    let mut headers = Headers::default();
+    for (name, value) in &message.headers {
+        let lower = name.to_ascii_lowercase();
+        let wire = if lower.starts_with("upstash-") {
+            name.clone()
+        } else {
+            format!("Upstash-Forward-{name}")
+        };
+        headers.raw(format!("header `{name}`"), &wire, value)?;
+    }
+
+    let set: [(&str, bool); 11] = [
+        ("method", message.method.is_some()),
+        ("delay", message.delay.is_some()),
+        ("not_before", message.not_before.is_some()),
+        ("deduplication_id", message.deduplication_id.is_some()),
+        (
+            "content_based_deduplication",
+            message.content_based_deduplication,
+        ),
+        ("retries", message.retries.is_some()),
+        ("retry_delay", message.retry_delay.is_some()),
+        ("timeout", message.timeout.is_some()),
+        ("flow_control", message.flow_control.is_some()),
+        ("labels", !message.labels.is_empty()),
+        (
+            "redact",
+            message.redact_body
+                || message.redact_all_headers
+                || !message.redacted_headers.is_empty(),
+        ),
+    ];
+    if let Some((option, _)) = set
+        .iter()
+        .find(|(option, is_set)| *is_set && sending.unsupported().contains(option))
+    {
+        return Err(InvalidInput::new(
+            *option,
+            format!(
+                "the QStash spec has no such option for {}; publish the message instead",
+                sending.name()
+            ),
+        ));
+    }
+
+    if let Some(method) = &message.method {
+        headers.option(
+            "method",
+            "Upstash-Method",
+            delivery_method("method", method)?,
+        )?;
+    }
+    if let Some(delay) = message.delay {
+        headers.option(
+            "delay",
+            "Upstash-Delay",
+            &render("delay", delay, Units::WithDays)?,
+        )?;
+    }
+    if let Some(time) = message.not_before {
+        let secs = unix_seconds("not_before", time)?;
+        headers.option("not_before", "Upstash-Not-Before", &secs.to_string())?;
+    }
+    if let Some(id) = &message.deduplication_id {
+        if id.is_empty() {
+            return Err(InvalidInput::new("deduplication_id", "is empty"));
+        }
+        headers.option("deduplication_id", "Upstash-Deduplication-Id", id)?;
+    }
+    if message.content_based_deduplication {
+        headers.option(
+            "content_based_deduplication",
+            "Upstash-Content-Based-Deduplication",
+            "true",
+        )?;
+    }
+    if let Some(retries) = message.retries {
+        headers.option("retries", "Upstash-Retries", &retries.to_string())?;
+    }
+    if let Some(expression) = &message.retry_delay {
+        retry_delay::check("retry_delay", expression)?;
+        headers.option("retry_delay", "Upstash-Retry-Delay", expression)?;
+    }
+    if let Some(timeout) = message.timeout {
+        let timeout = render_positive("timeout", timeout, Units::UpToHours)?;
+        headers.option("timeout", "Upstash-Timeout", &timeout)?;
+    }
+    if let Some(callback) = &message.callback {
+        headers.callback("callback", "Upstash-Callback", callback)?;
+    }
+    if let Some(callback) = &message.failure_callback {
+        headers.callback("failure_callback", "Upstash-Failure-Callback", callback)?;
+    }
+    if let Some(flow_control) = &message.flow_control {
+        let (key, value) = flow_control.render()?;
+        headers.option("flow_control", "Upstash-Flow-Control-Key", &key)?;
+        headers.option("flow_control", "Upstash-Flow-Control-Value", &value)?;
+    }
+    if !message.labels.is_empty() {
+        if let Some(bad) = message
+            .labels
+            .iter()
+            .find(|label| label.is_empty() || label.contains(','))
+        {
+            return Err(InvalidInput::new(
+                "label",
+                format!("`{bad}`: a label must be non-empty and without commas"),
+            ));
+        }
+        headers.option("label", "Upstash-Label", &message.labels.join(","))?;
+    }
+    let mut redact: Vec<String> = Vec::new();
+    if message.redact_body {
+        redact.push("body".into());
+    }
+    if message.redact_all_headers {
+        // The spec's spelling; the official SDKs send `header`.
+        redact.push("headers".into());
+    }
+    for name in &message.redacted_headers {
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            InvalidInput::new("redact_header", format!("`{name}` is not a header name"))
+        })?;
+        redact.push(format!("header[{name}]"));
+    }
+    if !redact.is_empty() {
+        headers.option("redact", "Upstash-Redact-Fields", &redact.join(", "))?;
+    }
+    if let Some(content_type) = &message.content_type {
+        HeaderValue::from_str(content_type).map_err(|_| {
+            InvalidInput::new(
+                "content_type",
+                format!("`{content_type}` is not a valid header value"),
+            )
+        })?;
+    }
+    Ok(Rendered {
+        destination,
+        content_type: message.content_type,
+        headers: headers.map,
+        body,
+    })
+}
+
+/// The five methods QStash delivers with.
+fn delivery_method(field: &'static str, method: &Method) -> Result<&'static str, InvalidInput> {
+    let methods = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+    ];
+    methods
+        .into_iter()
+        .find_map(|(known, name)| (known == *method).then_some(name))
+        .ok_or_else(|| {
+            InvalidInput::new(
+                field,
+                format!("QStash delivers with GET, POST, PUT, PATCH or DELETE, not {method}"),
+            )
+        })
+}
+
+#[derive(Default)]
+struct Headers {
+    map: HeaderMap,
+}
+
+impl Headers {
+    /// A header the caller gave as `field`, sent as `wire`; repeated names
+    /// are all kept.
+    fn raw(&mut self, field: String, wire: &str, value: &str) -> Result<(), InvalidInput> {
+        let Ok(header) = HeaderName::from_bytes(wire.as_bytes()) else {
+            return Err(InvalidInput::new(field, "is not a valid header name"));
+        };
+        let Ok(value) = HeaderValue::from_str(value) else {
+            return Err(InvalidInput::new(
+                field,
+                "has a value with a character HTTP headers cannot carry",
+            ));
+        };
+        self.map.append(header, value);
+        Ok(())
+    }
+
+    /// A header a typed option sets; refused if a raw header already set it,
+    /// so that neither value is dropped in silence.
+    fn option(&mut self, field: &'static str, name: &str, value: &str) -> Result<(), InvalidInput> {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| InvalidInput::new(field, format!("`{name}` is not a header name")))?;
+        if self.map.contains_key(&header) {
+            return Err(InvalidInput::new(
+                field,
+                format!("`{name}` is also given with Message::header; set it one way"),
+            ));
+        }
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            InvalidInput::new(
+                field,
+                format!("`{value}` has a character HTTP headers cannot carry"),
+            )
+        })?;
+        self.map.insert(header, value);
+        Ok(())
+    }
+
+    fn callback(
+        &mut self,
+        field: &'static str,
+        prefix: &str,
+        callback: &Callback,
+    ) -> Result<(), InvalidInput> {
+        check_url(field, &callback.url)?;
+        self.option(field, prefix, &callback.url)?;
+        if let Some(method) = &callback.method {
+            let method = delivery_method(field, method)?;
+            self.option(field, &format!("{prefix}-Method"), method)?;
+        }
+        if let Some(timeout) = callback.timeout {
+            let timeout = render_positive(field, timeout, Units::UpToHours)?;
+            self.option(field, &format!("{prefix}-Timeout"), &timeout)?;
+        }
+        if let Some(retries) = callback.retries {
+            self.option(field, &format!("{prefix}-Retries"), &retries.to_string())?;
+        }
+        if let Some(expression) = &callback.retry_delay {
+            retry_delay::check(field, expression)?;
+            self.option(field, &format!("{prefix}-Retry-Delay"), expression)?;
+        }
+        for (name, value) in &callback.headers {
+            self.raw(
+                format!("{field} header `{name}`"),
+                &format!("{prefix}-Forward-{name}"),
+                value,
+            )?;
+        }
+        Ok(())
+    }
+}

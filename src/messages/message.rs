@@ -1,0 +1,323 @@
+//! What to send and how QStash should deliver it: [`Message`] and its parts.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::Method;
+
+use super::callback::Callback;
+use super::flow_control::FlowControl;
+use crate::error::InvalidInput;
+
+/// Where QStash delivers a message: one URL, or every endpoint of a URL group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// An `http://` or `https://` URL, query included.
+    Url(String),
+    /// The name of a URL group: QStash delivers a copy to each endpoint.
+    UrlGroup(String),
+}
+
+impl Destination {
+    /// Deliver to this URL. Checked when the message is sent: it must be an
+    /// absolute `http(s)` URL without a `#fragment`.
+    pub fn url(url: impl Into<String>) -> Destination {
+        Destination::Url(url.into())
+    }
+
+    /// Deliver to every endpoint of this URL group. Checked when the message
+    /// is sent: letters, digits, `-`, `_` and `.` only.
+    pub fn url_group(name: impl Into<String>) -> Destination {
+        Destination::UrlGroup(name.into())
+    }
+
+    /// The destination as it goes into the request path.
+    pub(crate) fn checked(&self) -> Result<&str, InvalidInput> {
+        match self {
+            Destination::Url(url) => check_url("destination", url).map(|()| url.as_str()),
+            Destination::UrlGroup(name) => {
+                check_name("destination", "URL group", name).map(|()| name.as_str())
+            }
+        }
+    }
+}
+
+/// Checks a URL QStash will call: absolute and `http(s)` (which the URL
+/// parser only accepts with a host), and
+/// without a fragment (HTTP never sends one, so part of it would be lost).
+pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInput> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        InvalidInput::new(
+            field,
+            format!("`{url}` is not an absolute URL ({e}); a URL group is Destination::url_group"),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(InvalidInput::new(
+            field,
+            format!("`{url}` is not http or https"),
+        ));
+    }
+    if parsed.fragment().is_some() {
+        return Err(InvalidInput::new(
+            field,
+            format!("`{url}` has a #fragment, which HTTP never sends; percent-encode `#` as %23"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the name of a URL group or a queue, which goes into a path.
+pub(crate) fn check_name(field: &'static str, what: &str, name: &str) -> Result<(), InvalidInput> {
+    if name.is_empty() {
+        return Err(InvalidInput::new(
+            field,
+            format!("the {what} name is empty"),
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(InvalidInput::new(
+            field,
+            format!("the {what} name `{name}` has `{bad}`; use letters, digits, `-`, `_` and `.`"),
+        ));
+    }
+    Ok(())
+}
+
+/// A message for QStash to deliver: destination, body, and every delivery
+/// option QStash has, typed. Send it with
+/// [`Messages::publish`](super::Messages::publish),
+/// [`enqueue`](super::Messages::enqueue), [`batch`](super::Messages::batch)
+/// or as the message of a [schedule](crate::schedules::Schedules::create).
+///
+/// Setters never fail; what is wrong is reported by `send()` as
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the option,
+/// before anything is sent.
+///
+/// ```
+/// use std::time::Duration;
+/// use qstash::messages::{Callback, Destination, FlowControl, Message};
+///
+/// let message = Message::new(Destination::url("https://example.com/api/orders"))
+///     .json(&serde_json::json!({ "order": 42 }))
+///     .delay(Duration::from_secs(90))
+///     .retries(5)
+///     .header("X-Tenant", "acme")
+///     .flow_control(FlowControl::new("acme").parallelism(2))
+///     .callback(Callback::new("https://example.com/api/delivered").retries(1))
+///     .label("orders");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub(crate) destination: Destination,
+    pub(crate) body: Result<Vec<u8>, InvalidInput>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) method: Option<Method>,
+    pub(crate) delay: Option<Duration>,
+    pub(crate) not_before: Option<SystemTime>,
+    pub(crate) deduplication_id: Option<String>,
+    pub(crate) content_based_deduplication: bool,
+    pub(crate) retries: Option<u32>,
+    pub(crate) retry_delay: Option<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) callback: Option<Callback>,
+    pub(crate) failure_callback: Option<Callback>,
+    pub(crate) flow_control: Option<FlowControl>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) redact_body: bool,
+    pub(crate) redact_all_headers: bool,
+    pub(crate) redacted_headers: Vec<String>,
+}
+
+impl Message {
+    /// A message to `destination` with an empty body and QStash's defaults
+    /// for everything else.
+    pub fn new(destination: Destination) -> Message {
+        Message {
+            destination,
+            body: Ok(Vec::new()),
+            content_type: None,
+            headers: Vec::new(),
+            method: None,
+            delay: None,
+            not_before: None,
+            deduplication_id: None,
+            content_based_deduplication: false,
+            retries: None,
+            retry_delay: None,
+            timeout: None,
+            callback: None,
+            failure_callback: None,
+            flow_control: None,
+            labels: Vec::new(),
+            redact_body: false,
+            redact_all_headers: false,
+            redacted_headers: Vec::new(),
+        }
+    }
+
+    /// The body is `value` as JSON, with `Content-Type: application/json`.
+    /// A value that cannot be serialized makes `send()` fail.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Message {
+        self.body = serde_json::to_vec(value)
+            .map_err(|e| InvalidInput::new("body", format!("cannot serialize as JSON: {e}")));
+        self.content_type = Some("application/json".into());
+        self
+    }
+
+    /// The body is `text`, with `Content-Type: text/plain; charset=utf-8`.
+    pub fn text(mut self, text: impl Into<String>) -> Message {
+        self.body = Ok(text.into().into_bytes());
+        self.content_type = Some("text/plain; charset=utf-8".into());
+        self
+    }
+
+    /// The body is `bytes`, delivered with `Content-Type: content_type`.
+    pub fn bytes(mut self, content_type: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Message {
+        self.body = Ok(bytes.into());
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// A header for QStash to send with the delivery. As in the official
+    /// SDKs, a name is sent as `Upstash-Forward-<name>` (QStash strips the
+    /// prefix when delivering) unless it already starts with `Upstash-`
+    /// (sent as is, for QStash itself) or is `Content-Type` (the body's
+    /// type, replacing the one [`json`](Self::json) or [`text`](Self::text)
+    /// set). An `Upstash-` header that a typed option also sets is refused.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Message {
+        let (name, value) = (name.into(), value.into());
+        if name.eq_ignore_ascii_case("content-type") {
+            self.content_type = Some(value);
+        } else {
+            self.headers.push((name, value));
+        }
+        self
+    }
+
+    /// The HTTP method QStash delivers with: GET, POST (the default), PUT,
+    /// PATCH or DELETE.
+    pub fn method(mut self, method: Method) -> Message {
+        self.method = Some(method);
+        self
+    }
+
+    /// Deliver no sooner than `delay` from now (whole seconds; sent as
+    /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`). Publish, batch and
+    /// schedules only: the spec gives queues no delay.
+    pub fn delay(mut self, delay: Duration) -> Message {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Deliver no sooner than `time` (sent as unix seconds, rounded up, in
+    /// `Upstash-Not-Before`). QStash prefers it over [`delay`](Self::delay)
+    /// when both are set. Publish and batch only.
+    pub fn not_before(mut self, time: SystemTime) -> Message {
+        self.not_before = Some(time);
+        self
+    }
+
+    /// QStash ignores this message if one with the same id was accepted in
+    /// the last 10 minutes.
+    pub fn deduplication_id(mut self, id: impl Into<String>) -> Message {
+        self.deduplication_id = Some(id.into());
+        self
+    }
+
+    /// QStash ignores this message if one with the same body (and
+    /// destination) was accepted in the last 10 minutes.
+    pub fn content_based_deduplication(mut self) -> Message {
+        self.content_based_deduplication = true;
+        self
+    }
+
+    /// How many times QStash retries a failed delivery (default 3; the
+    /// total number of deliveries is 1 + retries). Your plan caps it.
+    pub fn retries(mut self, retries: u32) -> Message {
+        self.retries = Some(retries);
+        self
+    }
+
+    /// The wait before each retry, in milliseconds, as an expression QStash
+    /// evaluates with `retried` (0 for the first retry) and the functions
+    /// `pow exp sqrt abs floor ceil round min max`, e.g.
+    /// `pow(2, retried) * 1000`. Checked for syntax before sending. Without
+    /// it QStash backs off exponentially.
+    pub fn retry_delay(mut self, expression: impl Into<String>) -> Message {
+        self.retry_delay = Some(expression.into());
+        self
+    }
+
+    /// How long QStash waits for your endpoint to answer a delivery before
+    /// counting it as failed (whole seconds, more than zero); shortens your
+    /// plan's limit.
+    pub fn timeout(mut self, timeout: Duration) -> Message {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// QStash calls `callback` after each delivery attempt with the
+    /// endpoint's answer.
+    pub fn callback(mut self, callback: Callback) -> Message {
+        self.callback = Some(callback);
+        self
+    }
+
+    /// QStash calls `callback` when the delivery failed for good (all
+    /// retries used up).
+    pub fn failure_callback(mut self, callback: Callback) -> Message {
+        self.failure_callback = Some(callback);
+        self
+    }
+
+    /// Limits deliveries of all messages sharing the flow-control key.
+    /// Publish and batch only.
+    pub fn flow_control(mut self, flow_control: FlowControl) -> Message {
+        self.flow_control = Some(flow_control);
+        self
+    }
+
+    /// Adds a label, by which logs and the DLQ can be filtered; call again
+    /// for more. A label may not contain a comma.
+    pub fn label(mut self, label: impl Into<String>) -> Message {
+        self.labels.push(label.into());
+        self
+    }
+
+    /// QStash shows the body as `REDACTED:<sha256>` in its console and API
+    /// answers; your endpoint still receives it.
+    pub fn redact_body(mut self) -> Message {
+        self.redact_body = true;
+        self
+    }
+
+    /// Like [`redact_body`](Self::redact_body), for every header.
+    pub fn redact_all_headers(mut self) -> Message {
+        self.redact_all_headers = true;
+        self
+    }
+
+    /// Like [`redact_body`](Self::redact_body), for the header `name` (as
+    /// delivered, e.g. `Authorization`); call again for more.
+    pub fn redact_header(mut self, name: impl Into<String>) -> Message {
+        self.redacted_headers.push(name.into());
+        self
+    }
+
+    /// The destination this message goes to.
+    pub fn destination(&self) -> &Destination {
+        &self.destination
+    }
+}
+
+/// `time` in unix seconds, rounded up so that "not before" holds.
+pub(crate) fn unix_seconds(field: &'static str, time: SystemTime) -> Result<u64, InvalidInput> {
+    let since = time
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| InvalidInput::new(field, "is before 1970"))?;
+    Ok(since.as_secs() + u64::from(since.subsec_nanos() != 0))
+}

@@ -1,0 +1,278 @@
+//! Input QStash would refuse or misread is refused before anything is sent,
+//! with the field named; nothing panics.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, UNIX_EPOCH};
+
+use http::Method;
+use qstash::messages::{Callback, Destination, FlowControl, Message};
+use qstash::url_groups::Endpoint;
+use qstash::{Error, InvalidInput};
+
+use crate::{Api, fixture_reply};
+
+fn to(url: &str) -> Message {
+    Message::new(Destination::url(url))
+}
+
+fn ok() -> Message {
+    to("https://example.com/api")
+}
+
+fn invalid(result: Result<impl std::fmt::Debug, Error>) -> InvalidInput {
+    match result {
+        Err(Error::InvalidInput(input)) => input,
+        other => panic!("expected Error::InvalidInput, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_naming_the_field() {
+    let api = Api::replying(fixture_reply(200, "publish_message")).await;
+    let mut not_json = BTreeMap::new();
+    not_json.insert((1, 2), "tuple keys are not JSON");
+    let cases: Vec<(Message, &str, &str)> = vec![
+        (
+            to("ftp://example.com/x"),
+            "destination",
+            "not http or https",
+        ),
+        (to("example.com/api"), "destination", "not an absolute URL"),
+        (to("https://example.com/a#top"), "destination", "#fragment"),
+        (to("https://"), "destination", "not an absolute URL"),
+        (
+            Message::new(Destination::url_group("my group")),
+            "destination",
+            "URL group name `my group` has ` `",
+        ),
+        (
+            Message::new(Destination::url_group("")),
+            "destination",
+            "empty",
+        ),
+        (
+            ok().header("Bad Name", "v"),
+            "header `Bad Name`",
+            "not a valid header name",
+        ),
+        (
+            ok().header("X-Line", "a\nb"),
+            "header `X-Line`",
+            "cannot carry",
+        ),
+        (
+            ok().delay(Duration::from_millis(1500)),
+            "delay",
+            "whole seconds",
+        ),
+        (ok().timeout(Duration::ZERO), "timeout", "longer than zero"),
+        (
+            ok().timeout(Duration::from_millis(10)),
+            "timeout",
+            "whole seconds",
+        ),
+        (
+            ok().retry_delay("2 ** retried"),
+            "retry_delay",
+            "unexpected `*`",
+        ),
+        (
+            ok().retry_delay("1000 * retries"),
+            "retry_delay",
+            "unknown name",
+        ),
+        (
+            ok().callback(Callback::new("not a url")),
+            "callback",
+            "not an absolute URL",
+        ),
+        (
+            ok().callback(Callback::new("https://e.com/cb").timeout(Duration::ZERO)),
+            "callback",
+            "longer than zero",
+        ),
+        (
+            ok().failure_callback(Callback::new("https://e.com/f").retry_delay("pow(2, 1")),
+            "failure_callback",
+            "never closed",
+        ),
+        (
+            ok().failure_callback(Callback::new("https://e.com/f").method(Method::HEAD)),
+            "failure_callback",
+            "not HEAD",
+        ),
+        (
+            ok().flow_control(FlowControl::new("k")),
+            "flow_control",
+            "no limit",
+        ),
+        (ok().label("a,b"), "label", "without commas"),
+        (ok().label(""), "label", "non-empty"),
+        (ok().method(Method::OPTIONS), "method", "not OPTIONS"),
+        (
+            ok().not_before(UNIX_EPOCH - Duration::from_secs(1)),
+            "not_before",
+            "before 1970",
+        ),
+        (ok().json(&not_json), "body", "cannot serialize as JSON"),
+        (ok().deduplication_id(""), "deduplication_id", "empty"),
+        (
+            ok().header("Upstash-Delay", "5s")
+                .delay(Duration::from_secs(5)),
+            "delay",
+            "set it one way",
+        ),
+        (
+            ok().redact_header("Bad Name"),
+            "redact_header",
+            "not a header name",
+        ),
+        (
+            ok().bytes("text/plain\n", "x"),
+            "content_type",
+            "not a valid header value",
+        ),
+    ];
+    for (message, field, reason) in cases {
+        let shown = format!("{message:?}");
+        let result = api.client.messages().publish(message).send().await;
+        let Err(Error::InvalidInput(error)) = result else {
+            panic!("{shown}: expected Error::InvalidInput, got {result:?}");
+        };
+        assert_eq!(error.field(), field, "{shown}: {error}");
+        assert!(error.reason().contains(reason), "{shown}: {error}");
+    }
+    assert!(
+        api.requests().await.is_empty(),
+        "a refused message was sent"
+    );
+}
+
+#[tokio::test]
+async fn each_way_of_sending_refuses_what_the_spec_does_not_give_it() {
+    let api = Api::replying(fixture_reply(200, "publish_message")).await;
+    let messages = api.client.messages();
+
+    for (message, field) in [
+        (ok().delay(Duration::from_secs(1)), "delay"),
+        (ok().not_before(UNIX_EPOCH), "not_before"),
+        (
+            ok().flow_control(FlowControl::new("k").rate(1)),
+            "flow_control",
+        ),
+    ] {
+        let error = invalid(messages.enqueue("q", message).send().await);
+        assert_eq!(error.field(), field, "{error}");
+        assert!(
+            error.reason().contains("no such option for enqueue"),
+            "{error}"
+        );
+    }
+    let error = invalid(messages.enqueue("", ok()).send().await);
+    assert_eq!(error.field(), "queue");
+    let error = invalid(messages.enqueue("a/b", ok()).send().await);
+    assert_eq!(error.field(), "queue");
+
+    let schedules = api.client.schedules();
+    for (message, field) in [
+        (ok().not_before(UNIX_EPOCH), "not_before"),
+        (ok().deduplication_id("d"), "deduplication_id"),
+        (
+            ok().content_based_deduplication(),
+            "content_based_deduplication",
+        ),
+        (
+            ok().flow_control(FlowControl::new("k").rate(1)),
+            "flow_control",
+        ),
+    ] {
+        let error = invalid(schedules.create("* * * * *", message).send().await);
+        assert_eq!(error.field(), field, "{error}");
+        assert!(error.reason().contains("for schedules"), "{error}");
+    }
+    let error = invalid(schedules.create("*/5 * * *", ok()).send().await);
+    assert_eq!(error.field(), "cron");
+    assert!(error.reason().contains("has 4 fields"), "{error}");
+    let error = invalid(schedules.create("CRON_TZ= * * * * *", ok()).send().await);
+    assert!(error.reason().contains("time zone"), "{error}");
+    let error = invalid(
+        schedules
+            .create("* * * * *", ok())
+            .schedule_id("")
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "schedule_id");
+    for id in ["", ""] {
+        assert_eq!(
+            invalid(schedules.get(id).send().await).field(),
+            "schedule_id"
+        );
+        assert_eq!(
+            invalid(schedules.pause(id).send().await).field(),
+            "schedule_id"
+        );
+        assert_eq!(
+            invalid(schedules.resume(id).send().await).field(),
+            "schedule_id"
+        );
+        assert_eq!(
+            invalid(schedules.delete(id).send().await).field(),
+            "schedule_id"
+        );
+    }
+
+    let error = invalid(messages.batch().send().await);
+    assert_eq!(error.field(), "batch");
+    let error = invalid(
+        messages
+            .batch()
+            .publish(ok())
+            .publish(ok().delay(Duration::from_millis(1)))
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "batch[1].delay");
+    let error = invalid(
+        messages
+            .batch()
+            .publish(ok().bytes("application/octet-stream", vec![0xff, 0xfe]))
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "batch[0].body");
+    let error = invalid(messages.batch().enqueue("bad queue", ok()).send().await);
+    assert_eq!(error.field(), "batch[0].queue");
+
+    let groups = api.client.url_groups();
+    let error = invalid(groups.upsert_endpoints("g", []).send().await);
+    assert_eq!(error.field(), "endpoints");
+    let error = invalid(
+        groups
+            .upsert_endpoints(
+                "g",
+                [Endpoint::new("https://e.com/a"), Endpoint::new("nope")],
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "endpoints[1].url");
+    let error = invalid(
+        groups
+            .upsert_endpoints("g", [Endpoint::named("a")])
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "endpoints[0]");
+    let error = invalid(
+        groups
+            .remove_endpoints("g", [Endpoint::named("")])
+            .send()
+            .await,
+    );
+    assert_eq!(error.field(), "endpoints[0].name");
+    assert_eq!(invalid(groups.get("").send().await).field(), "group");
+    assert_eq!(invalid(groups.delete("a b").send().await).field(), "group");
+
+    assert!(api.requests().await.is_empty(), "a refused call was sent");
+}
