@@ -93,6 +93,7 @@ fn deliveries(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     client
+                        .api()
                         .batch_messages()
                         .body(batch.clone())
                         .send()

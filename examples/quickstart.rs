@@ -25,8 +25,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use qstash::dev_server::{DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY, DevServer};
+use qstash::messages::{Destination, Message};
 use qstash::receiver::{Receiver, RequestVerifier, VerifiedJson};
-use qstash::types::{LogEntryState, PublishMessageResponse};
+use qstash::types::LogEntryState;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -86,19 +87,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         id: 42,
         task: "resize-image".into(),
     };
-    let published = client
-        .api()
-        .publish_message()
-        .destination(format!("{service_url}/jobs"))
-        .content_type("application/json")
-        .body(serde_json::to_vec(&job)?)
-        .send()
-        .await?
-        .into_inner();
-    let PublishMessageResponse::PublishResponse(published) = published else {
-        return Err(format!("expected one message, got {published:?}").into());
-    };
-    let message_id = published.message_id.ok_or("no message id in the answer")?;
+    let message = Message::new(Destination::url(format!("{service_url}/jobs"))).json(&job);
+    let published = client.messages().publish(message).send().await?;
+    let message_id = published
+        .message_ids()
+        .first()
+        .map(|id| id.to_string())
+        .ok_or("no message id in the answer")?;
     println!("1. published {message_id} to {service_url}/jobs");
 
     // 4. The verified delivery, then the message's log trail.
@@ -115,6 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             && entry.state == Some(LogEntryState::Delivered)
     };
     let mut logs = client
+        .api()
         .list_logs()
         .message_id(&message_id)
         .send()
@@ -123,6 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(server) = &dev_server {
         server.wait_for_log(delivered_logged).await;
         logs = client
+            .api()
             .list_logs()
             .message_id(&message_id)
             .send()
@@ -136,6 +133,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
             logs = client
+                .api()
                 .list_logs()
                 .message_id(&message_id)
                 .send()

@@ -17,6 +17,7 @@ async fn a_published_message_is_delivered_signed_and_logged() {
 
     let id = single_id(
         client
+            .api()
             .publish_message()
             .destination(format!("{}/jobs?id=7", endpoint.url))
             .content_type("application/json")
@@ -84,11 +85,18 @@ async fn forwarded_headers_lose_their_prefix_and_the_method_is_kept() {
 async fn after_rotation_deliveries_are_signed_with_the_new_current_key() {
     let server = server(DevClock::manual()).await;
     let client = server.client().unwrap();
-    let keys = client.get_signing_keys().send().await.unwrap().into_inner();
+    let keys = client
+        .api()
+        .get_signing_keys()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(keys.current.as_deref(), Some(DEFAULT_CURRENT_SIGNING_KEY));
     assert_eq!(keys.next.as_deref(), Some(DEFAULT_NEXT_SIGNING_KEY));
 
     let rotated = client
+        .api()
         .rotate_signing_keys()
         .send()
         .await
@@ -108,6 +116,7 @@ async fn after_rotation_deliveries_are_signed_with_the_new_current_key() {
     )
     .await;
     client
+        .api()
         .publish_message()
         .destination(format!("{}/rotated", endpoint.url))
         .body("x")
@@ -129,6 +138,7 @@ async fn a_url_group_fans_out_to_every_endpoint() {
     }))
     .unwrap();
     client
+        .api()
         .upsert_url_group_endpoints()
         .url_group_name("orders")
         .body(body)
@@ -136,6 +146,7 @@ async fn a_url_group_fans_out_to_every_endpoint() {
         .await
         .unwrap();
     let group = client
+        .api()
         .get_url_group()
         .url_group_name("orders")
         .send()
@@ -145,6 +156,7 @@ async fn a_url_group_fans_out_to_every_endpoint() {
     assert_eq!(group.endpoints.len(), 2);
 
     let published = client
+        .api()
         .publish_message()
         .destination("orders")
         .body("fan out")
@@ -172,6 +184,7 @@ async fn a_url_group_fans_out_to_every_endpoint() {
     }))
     .unwrap();
     client
+        .api()
         .remove_url_group_endpoints()
         .url_group_name("orders")
         .body(gone)
@@ -180,6 +193,7 @@ async fn a_url_group_fans_out_to_every_endpoint() {
         .unwrap();
     assert!(
         client
+            .api()
             .list_url_groups()
             .send()
             .await
@@ -196,7 +210,11 @@ async fn a_second_publish_with_the_same_deduplication_id_or_content_is_suppresse
     let mut endpoint = Endpoint::start(&server).await;
     let url = format!("{}/dedup", endpoint.url);
     let publish = |dedup_id: Option<&'static str>, body: &'static str| {
-        let mut builder = client.publish_message().destination(url.clone()).body(body);
+        let mut builder = client
+            .api()
+            .publish_message()
+            .destination(url.clone())
+            .body(body);
         builder = match dedup_id {
             Some(id) => builder.upstash_deduplication_id(id),
             None => builder.upstash_content_based_deduplication("true"),

@@ -8,6 +8,7 @@
 
 mod api;
 mod delivery;
+mod messaging;
 mod retries;
 mod state;
 

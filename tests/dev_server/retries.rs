@@ -19,6 +19,7 @@ async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
 
     let id = single_id(
         client
+            .api()
             .publish_message()
             .destination(format!("{}/flaky", endpoint.url))
             .upstash_retries(2)
@@ -67,6 +68,7 @@ async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
     let dlq_id = body["dlqId"].as_str().expect("a dlqId").to_owned();
 
     let listed = client
+        .api()
         .list_dlq_messages()
         .send()
         .await
@@ -79,6 +81,7 @@ async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
     assert_eq!(dead.response_status, Some(500));
     assert_eq!(dead.body.as_deref(), Some("work"));
     let fetched = client
+        .api()
         .get_dlq_message()
         .dlq_id(&dlq_id)
         .send()
@@ -89,6 +92,7 @@ async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
 
     endpoint.set_failing(false);
     let retried = client
+        .api()
         .retry_dlq_message()
         .dlq_id(&dlq_id)
         .send()
@@ -103,13 +107,14 @@ async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
     assert_eq!(&delivery.body[..], b"work");
     reached(&server, &new_id, Delivered).await;
     let after = client
+        .api()
         .list_dlq_messages()
         .send()
         .await
         .unwrap()
         .into_inner();
     assert!(after.messages.is_empty(), "{after:?}");
-    let missing = client.get_dlq_message().dlq_id(&dlq_id).send().await;
+    let missing = client.api().get_dlq_message().dlq_id(&dlq_id).send().await;
     assert_eq!(missing.unwrap_err().status().map(|s| s.as_u16()), Some(404));
 }
 
@@ -120,6 +125,7 @@ async fn without_a_retry_delay_the_default_backoff_applies() {
     let mut endpoint = Endpoint::start(&server).await;
     let id = single_id(
         client
+            .api()
             .publish_message()
             .destination(format!("{}/fail", endpoint.url))
             .upstash_retries(1)
@@ -149,6 +155,7 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
     let base = endpoint.url.clone();
     let publish = |path: &'static str| {
         client
+            .api()
             .publish_message()
             .destination(format!("{base}/{path}"))
             .upstash_delay("1h")
@@ -157,6 +164,7 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
     };
     let cancelled = single_id(publish("cancelled").await.unwrap().into_inner());
     let message = client
+        .api()
         .get_message()
         .message_id(&cancelled)
         .send()
@@ -170,6 +178,7 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
     );
 
     client
+        .api()
         .cancel_message()
         .message_id(&cancelled)
         .send()
@@ -187,8 +196,18 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
         trail(&server, &cancelled),
         [Created, CancelRequested, Cancelled]
     );
-    let gone = client.get_message().message_id(&cancelled).send().await;
+    let gone = client
+        .api()
+        .get_message()
+        .message_id(&cancelled)
+        .send()
+        .await;
     assert_eq!(gone.unwrap_err().status().map(|s| s.as_u16()), Some(404));
-    let again = client.cancel_message().message_id(&cancelled).send().await;
+    let again = client
+        .api()
+        .cancel_message()
+        .message_id(&cancelled)
+        .send()
+        .await;
     assert_eq!(again.unwrap_err().status().map(|s| s.as_u16()), Some(404));
 }

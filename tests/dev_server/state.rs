@@ -14,6 +14,7 @@ async fn logs_filter_and_page_newest_first() {
     for n in 0..3 {
         let id = single_id(
             client
+                .api()
                 .publish_message()
                 .destination(format!("{}/log/{n}", endpoint.url))
                 .upstash_label(if n == 1 { "odd" } else { "even" })
@@ -29,6 +30,7 @@ async fn logs_filter_and_page_newest_first() {
     }
 
     let delivered = client
+        .api()
         .list_logs()
         .state("DELIVERED")
         .send()
@@ -46,6 +48,7 @@ async fn logs_filter_and_page_newest_first() {
     );
 
     let one = client
+        .api()
         .list_logs()
         .message_id(&ids[1])
         .send()
@@ -60,6 +63,7 @@ async fn logs_filter_and_page_newest_first() {
         [Delivered, Active, Created]
     );
     let labelled = client
+        .api()
         .list_logs()
         .label(vec!["odd".to_owned()])
         .send()
@@ -78,7 +82,7 @@ async fn logs_filter_and_page_newest_first() {
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut request = client.list_logs().count(4);
+        let mut request = client.api().list_logs().count(4);
         if let Some(c) = &cursor {
             request = request.cursor(c.clone());
         }
@@ -90,7 +94,7 @@ async fn logs_filter_and_page_newest_first() {
         }
     }
     assert_eq!(pages, [4, 4, 1]);
-    let bad = client.list_logs().count(101).send().await;
+    let bad = client.api().list_logs().count(101).send().await;
     assert_eq!(bad.unwrap_err().status().map(|s| s.as_u16()), Some(400));
 }
 
@@ -100,6 +104,7 @@ async fn bulk_cancel_takes_ids_or_filters() {
     let client = server.client().unwrap();
     let publish = |url: String, label: &'static str| {
         client
+            .api()
             .publish_message()
             .destination(url)
             .upstash_delay("1d")
@@ -127,6 +132,7 @@ async fn bulk_cancel_takes_ids_or_filters() {
     );
 
     let by_label = client
+        .api()
         .cancel_messages()
         .label(vec!["drop".to_owned()])
         .send()
@@ -135,9 +141,18 @@ async fn bulk_cancel_takes_ids_or_filters() {
         .into_inner();
     assert_eq!(by_label.cancelled, Some(2));
     for id in [&b, &c] {
-        assert!(client.get_message().message_id(id).send().await.is_err());
+        assert!(
+            client
+                .api()
+                .get_message()
+                .message_id(id)
+                .send()
+                .await
+                .is_err()
+        );
     }
     let by_id = client
+        .api()
         .cancel_messages()
         .message_ids(vec![a.clone()])
         .send()
@@ -145,7 +160,15 @@ async fn bulk_cancel_takes_ids_or_filters() {
         .unwrap()
         .into_inner();
     assert_eq!(by_id.cancelled, Some(1));
-    assert!(client.get_message().message_id(&a).send().await.is_err());
+    assert!(
+        client
+            .api()
+            .get_message()
+            .message_id(&a)
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -157,6 +180,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
     for n in 0..3 {
         let id = single_id(
             client
+                .api()
                 .publish_message()
                 .destination(format!("{}/fail/{n}", endpoint.url))
                 .upstash_retries(0)
@@ -171,6 +195,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
         ids.push(id);
     }
     let first = client
+        .api()
         .list_dlq_messages()
         .count(2)
         .send()
@@ -180,6 +205,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
     assert_eq!(first.messages.len(), 2);
     let cursor = first.cursor.expect("more to come");
     let second = client
+        .api()
         .list_dlq_messages()
         .cursor(cursor)
         .send()
@@ -190,6 +216,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
     assert!(second.cursor.is_none());
 
     let by_url = client
+        .api()
         .list_dlq_messages()
         .url(vec![format!("{}/fail/1", endpoint.url)])
         .send()
@@ -199,6 +226,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
     assert_eq!(by_url.messages.len(), 1);
     assert_eq!(by_url.messages[0].message_id.as_deref(), Some(&*ids[1]));
     let by_status = client
+        .api()
         .list_dlq_messages()
         .response_status(vec![404])
         .send()
@@ -213,6 +241,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
         .map(|m| m.dlq_id.clone().unwrap())
         .collect();
     let deleted = client
+        .api()
         .delete_dlq_messages()
         .dlq_ids(dlq_ids)
         .send()
@@ -221,6 +250,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
         .into_inner();
     assert_eq!(deleted.deleted, Some(2));
     let retried = client
+        .api()
         .retry_dlq_messages()
         .message_id(ids[2].clone())
         .send()
@@ -234,6 +264,7 @@ async fn the_dlq_filters_pages_deletes_and_retries_in_bulk() {
     endpoint.next().await;
     reached(&server, &new_id, Failed).await;
     let left = client
+        .api()
         .list_dlq_messages()
         .send()
         .await
