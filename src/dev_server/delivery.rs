@@ -9,8 +9,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::message::{Kind, Message, header_map};
-use super::options::CallbackOptions;
+use super::message::{Kind, Message, header_map, ms_i64};
 use super::retry_delay::default_backoff;
 use super::state::{DlqEntry, Response, Shared, State, random_id};
 use crate::types::LogEntryState;
@@ -22,7 +21,7 @@ const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Runs until the server stops (the task is aborted).
 pub(crate) async fn run_scheduler(shared: Arc<Shared>) {
     let mut clock = shared.clock.subscribe();
-    let mut scheduled = shared.scheduled.subscribe();
+    let mut scheduled = shared.lock().scheduled.subscribe();
     loop {
         clock.borrow_and_update();
         scheduled.borrow_and_update();
@@ -145,25 +144,15 @@ fn describe(error: &reqwest::Error) -> String {
 fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) {
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
-    let Some(message) = state.messages.get_mut(id) else {
+    // Taken out of the store; put back only if it is retried.
+    let Some(mut message) = state.messages.remove(id) else {
         return;
     };
     message.in_flight = false;
-    let message = message.clone();
     let delivered = matches!(&outcome, Ok(r) if (200..300).contains(&r.status));
     if delivered {
-        state.messages.remove(id);
         state.log(message.log(LogEntryState::Delivered, now));
-        callback(
-            &mut state,
-            &message,
-            message.callback.as_ref(),
-            &outcome,
-            None,
-            now,
-        );
-        drop(state);
-        shared.wake_scheduler();
+        callback(&mut state, &message, Target::Callback, &outcome, None, now);
         return;
     }
     let mut error = message.log(LogEntryState::Error, now);
@@ -177,7 +166,6 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
         Err(reason) => error.error = Some(reason.clone()),
     }
     if message.cancel_requested {
-        state.messages.remove(id);
         state.log(error);
         state.log(message.log(LogEntryState::Cancelled, now));
     } else if message.retried < message.max_retries {
@@ -186,60 +174,48 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
             |e| e.delay(message.retried),
         );
         let next = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
-        error.next_delivery_time = Some(super::message::ms_i64(next));
+        error.next_delivery_time = Some(ms_i64(next));
         state.log(error);
         let mut retry = message.log(LogEntryState::Retry, now);
-        retry.next_delivery_time = Some(super::message::ms_i64(next));
+        retry.next_delivery_time = Some(ms_i64(next));
         state.log(retry);
-        if let Some(stored) = state.messages.get_mut(id) {
-            stored.retried += 1;
-        }
+        // The callback reports the attempt just made, before the count moves.
+        callback(&mut state, &message, Target::Callback, &outcome, None, now);
+        message.retried += 1;
+        state.messages.insert(id.to_owned(), message);
         state.reschedule(id, next);
+    } else {
+        state.log(error);
+        state.log(message.log(LogEntryState::Failed, now));
+        let dlq_seq = (message.kind == Kind::Message).then(|| state.next_seq());
+        let dlq_id = dlq_seq.map(|seq| format!("{now}-{seq}"));
+        callback(&mut state, &message, Target::Callback, &outcome, None, now);
         callback(
             &mut state,
             &message,
-            message.callback.as_ref(),
+            Target::FailureCallback,
             &outcome,
-            None,
+            dlq_id.clone(),
             now,
         );
-    } else {
-        state.messages.remove(id);
-        state.log(error);
-        state.log(message.log(LogEntryState::Failed, now));
-        let mut dlq_id = None;
-        if message.kind == Kind::Message {
-            let seq = state.next_seq();
-            let id = format!("{now}-{seq}");
+        if let (Some(seq), Some(dlq_id)) = (dlq_seq, dlq_id) {
+            let response = outcome.ok();
             state.dlq.insert(
                 seq,
                 DlqEntry {
-                    dlq_id: id.clone(),
-                    message: message.clone(),
-                    response: outcome.as_ref().ok().cloned(),
+                    dlq_id,
+                    message,
+                    response,
                 },
             );
-            dlq_id = Some(id);
         }
-        callback(
-            &mut state,
-            &message,
-            message.callback.as_ref(),
-            &outcome,
-            None,
-            now,
-        );
-        callback(
-            &mut state,
-            &message,
-            message.failure_callback.as_ref(),
-            &outcome,
-            dlq_id,
-            now,
-        );
     }
-    drop(state);
-    shared.wake_scheduler();
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Callback,
+    FailureCallback,
 }
 
 /// Publishes QStash's callback body about `source`'s last attempt to
@@ -247,11 +223,15 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
 fn callback(
     state: &mut State,
     source: &Message,
-    target: Option<&CallbackOptions>,
+    target: Target,
     outcome: &Result<Response, String>,
     dlq_id: Option<String>,
     now: u64,
 ) {
+    let target = match target {
+        Target::Callback => source.callback.as_ref(),
+        Target::FailureCallback => source.failure_callback.as_ref(),
+    };
     let (Some(target), Kind::Message) = (target, source.kind) else {
         return;
     };

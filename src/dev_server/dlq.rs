@@ -221,12 +221,9 @@ fn republish(shared: &Shared, mut message: Message, overrides: &Options) -> type
     }
     let id = message.id.clone();
     let due = message.not_before_ms;
-    {
-        let mut state = shared.lock();
-        state.log(message.log(LogEntryState::Created, now));
-        state.schedule(message, due);
-    }
-    shared.wake_scheduler();
+    let mut state = shared.lock();
+    state.log(message.log(LogEntryState::Created, now));
+    state.schedule(message, due);
     types::PublishResponse {
         deduplicated: None,
         message_id: Some(id),

@@ -11,17 +11,14 @@
 //!
 //! ```no_run
 //! use qstash::dev_server::DevServer;
+//! use qstash::messages::{Destination, Message};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = DevServer::start().await?; // 127.0.0.1, a free port
 //! let client = server.client()?;
 //! let receiver = server.receiver()?; // verifies what the server delivers
-//! client
-//!     .publish_message()
-//!     .destination("http://127.0.0.1:3000/jobs")
-//!     .body("hello")
-//!     .send()
-//!     .await?;
+//! let message = Message::new(Destination::url("http://127.0.0.1:3000/jobs")).text("hello");
+//! client.messages().publish(message).send().await?;
 //! # Ok(()) }
 //! ```
 //!

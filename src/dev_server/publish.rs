@@ -267,8 +267,6 @@ pub(crate) fn commit(shared: &Shared, prepared: Prepared, caller: Option<SocketA
         };
         state.dedup.insert(key, entry);
     }
-    drop(state);
-    shared.wake_scheduler();
     answer(prepared.group, &ids, false)
 }
 

@@ -22,8 +22,6 @@ pub(crate) struct Shared {
     pub(crate) clock: DevClock,
     pub(crate) token: String,
     pub(crate) http: reqwest::Client,
-    /// Bumped whenever something is scheduled, to wake the scheduler.
-    pub(crate) scheduled: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -44,11 +42,11 @@ impl Shared {
                 url_groups: BTreeMap::new(),
                 seq: 0,
                 logged: watch::channel(0).0,
+                scheduled: watch::channel(0).0,
             }),
             clock,
             token,
             http,
-            scheduled: watch::channel(0).0,
         }
     }
 
@@ -56,10 +54,6 @@ impl Shared {
     /// torn in a way that matters more than refusing every later request.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn wake_scheduler(&self) {
-        self.scheduled.send_modify(|generation| *generation += 1);
     }
 }
 
@@ -122,6 +116,9 @@ pub(crate) struct State {
     seq: u64,
     /// The number of log entries, for those waiting on one.
     pub(crate) logged: watch::Sender<usize>,
+    /// Bumped whenever something is scheduled, to wake the scheduler; only
+    /// then, so that finishing an attempt costs the scheduler nothing.
+    pub(crate) scheduled: watch::Sender<u64>,
 }
 
 impl State {
@@ -135,12 +132,14 @@ impl State {
         let seq = self.next_seq();
         self.due.push(Reverse((due_ms, seq, message.id.clone())));
         self.messages.insert(message.id.clone(), message);
+        self.scheduled.send_modify(|generation| *generation += 1);
     }
 
     /// Schedules another attempt of a message already stored.
     pub(crate) fn reschedule(&mut self, id: &str, due_ms: u64) {
         let seq = self.next_seq();
         self.due.push(Reverse((due_ms, seq, id.to_owned())));
+        self.scheduled.send_modify(|generation| *generation += 1);
     }
 
     /// Ids of messages due at `now_ms`, in order; and when the next one is.
