@@ -10,6 +10,7 @@ mod api;
 mod delivery;
 mod messaging;
 mod retries;
+mod robustness;
 mod state;
 
 use std::future::Future;
