@@ -84,7 +84,7 @@ impl Client {
     /// auth, timeout and checks; see [`api`](crate::api) for when to use it.
     ///
     /// ```no_run
-    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error<qstash::types::Error>> {
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error> {
     /// let keys = client.api().get_signing_keys().send().await?.into_inner();
     /// # Ok(()) }
     /// ```

@@ -59,6 +59,10 @@
 //!   enqueue, batch. [`schedules`], [`url_groups`]: their areas.
 //! - [`types`]: every request and response model, with serde and
 //!   [`schemars::JsonSchema`].
+//! - Management: [`Client::messages`] (get, cancel), [`Client::dlq`],
+//!   [`Client::logs`], [`Client::queues`], [`Client::flow_control`],
+//!   [`Client::signing_keys`]; cursor-paginated lists as a [`Paginated`]
+//!   stream or one [`Page`] at a time, with typed filters ([`filters`]).
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).
@@ -76,9 +80,16 @@ mod client;
 mod config;
 #[cfg(feature = "dev-server")]
 pub mod dev_server;
+pub mod dlq;
 mod error;
+pub mod filters;
+pub mod flow_control;
 mod hooks;
+pub mod keys;
+pub mod logs;
 pub mod messages;
+pub mod pagination;
+pub mod queues;
 pub mod receiver;
 pub mod schedules;
 pub mod url_groups;
@@ -90,7 +101,9 @@ pub use client::install_crypto_provider;
 pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
 pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
+pub use filters::{DlqFilter, LogFilter, LogState, MessageFilter};
 pub use hooks::USER_AGENT_VALUE;
+pub use pagination::{Page, Paginated};
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 
 /// The items most programs need: `use qstash::prelude::*;`.
@@ -98,7 +111,7 @@ pub mod prelude {
     pub use crate::messages::{Callback, Destination, FlowControl, Message, Published};
     pub use crate::url_groups::Endpoint;
     pub use crate::{
-        AuthMode, Client, ClientBuilder, ConfigError, Delivery, Error, Receiver, Region,
-        RequestVerifier, types,
+        AuthMode, Client, ClientBuilder, ConfigError, Delivery, DlqFilter, Error, LogFilter,
+        LogState, MessageFilter, Receiver, Region, RequestVerifier, types,
     };
 }

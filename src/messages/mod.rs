@@ -37,6 +37,8 @@ use crate::Client;
 use crate::error::{Error, send};
 use crate::types;
 
+pub mod manage;
+
 /// The messages area of a [`Client`], from [`Client::messages`].
 #[derive(Debug, Clone, Copy)]
 pub struct Messages<'a> {
