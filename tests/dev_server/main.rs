@@ -8,6 +8,7 @@
 
 mod api;
 mod delivery;
+mod management;
 mod messaging;
 mod retries;
 mod robustness;
