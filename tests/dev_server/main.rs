@@ -7,6 +7,7 @@
 //! `DevClock`.
 
 mod api;
+mod binary;
 mod delivery;
 mod management;
 mod messaging;

@@ -5,6 +5,7 @@ use futures_util::TryStreamExt;
 use qstash::dev_server::{DEFAULT_NEXT_SIGNING_KEY, DevClock};
 use qstash::messages::{Destination, Message};
 use qstash::types::LogEntryState::*;
+use qstash::url_groups::Endpoint as GroupEndpoint;
 use qstash::{DlqFilter, LogFilter, LogState, MessageFilter};
 
 use crate::{Endpoint, reached, server};
@@ -69,8 +70,15 @@ async fn streams_walk_every_page_of_logs_and_the_dlq() {
         .await
         .unwrap();
     assert_eq!(deleted.deleted, 1);
-    let left: Vec<_> = client.dlq().list().stream().try_collect().await.unwrap();
+    let left: Vec<qstash::types::DlqMessage> =
+        client.dlq().list().stream().try_collect().await.unwrap();
     assert_eq!(left.len(), 4);
+    let dlq_id = left[0].dlq_id.clone().unwrap();
+    client.dlq().delete(&dlq_id).send().await.unwrap();
+    assert!(client.dlq().delete(&dlq_id).send().await.is_err());
+    assert!(client.dlq().get(&dlq_id).send().await.is_err());
+    let left: Vec<_> = client.dlq().list().stream().try_collect().await.unwrap();
+    assert_eq!(left.len(), 3);
 }
 
 #[tokio::test]
@@ -97,6 +105,16 @@ async fn cancel_by_filter_and_rotate_through_the_management_layer() {
         .filter(|e| e.state == Some(Cancelled))
         .count();
     assert_eq!(cancelled_logs, 2);
+
+    client
+        .url_groups()
+        .upsert_endpoints("group", [GroupEndpoint::new("http://127.0.0.1:9/a")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(client.url_groups().list().send().await.unwrap().len(), 1);
+    client.url_groups().delete("group").send().await.unwrap();
+    assert!(client.url_groups().list().send().await.unwrap().is_empty());
 
     let rotated = client.signing_keys().rotate().send().await.unwrap();
     assert_eq!(rotated.current.as_deref(), Some(DEFAULT_NEXT_SIGNING_KEY));

@@ -211,3 +211,32 @@ async fn a_cancelled_delayed_message_is_never_delivered() {
         .await;
     assert_eq!(again.unwrap_err().status().map(|s| s.as_u16()), Some(404));
 }
+
+#[tokio::test]
+async fn not_before_wins_over_delay() {
+    let server = server(DevClock::manual()).await;
+    let client = server.client().unwrap();
+    let now_secs = server.clock().now_ms() / 1000;
+    let id = single_id(
+        client
+            .api()
+            .publish_message()
+            .destination("http://127.0.0.1:9/later")
+            .upstash_delay("1d")
+            .upstash_not_before((now_secs + 60) as i64)
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let message = client
+        .api()
+        .get_message()
+        .message_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(message.not_before, Some(((now_secs + 60) * 1000) as i64));
+}
