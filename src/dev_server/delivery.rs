@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue, Method};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::message::{Kind, Message, header_map, ms_i64};
 use super::retry_delay::default_backoff;
 use super::state::{DlqEntry, Response, Shared, State, random_id};
+use crate::receiver::Signer;
 use crate::types::LogEntryState;
 
 /// How long an attempt may take when the message sets no `Upstash-Timeout`,
@@ -46,10 +48,20 @@ async fn sleep_or_forever(wait: Option<Duration>) {
     }
 }
 
-/// What one attempt sends.
+/// What one attempt sends, copied out under the lock so that signing and
+/// building the request happen in the attempt's own task, in parallel with
+/// the scheduler starting the next.
 struct Attempt {
     id: String,
-    request: reqwest::RequestBuilder,
+    url: String,
+    method: Method,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+    retried: u32,
+    topic_name: Option<String>,
+    caller_ip: Option<String>,
+    timeout: Option<Duration>,
+    signer: Signer,
 }
 
 fn start_attempt(shared: &Arc<Shared>, id: &str) {
@@ -68,43 +80,46 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
         let entry = message.log(LogEntryState::Active, now);
         let attempt = Attempt {
             id: id.to_owned(),
-            request: build_request(shared, message, &signer),
+            url: message.url.clone(),
+            method: message.method.clone(),
+            headers: message.headers.clone(),
+            body: message.body.clone(),
+            retried: message.retried,
+            topic_name: message.topic_name.clone(),
+            caller_ip: message.caller_ip.clone(),
+            timeout: message.timeout,
+            signer,
         };
         state.log(entry);
         attempt
     };
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
-        let outcome = send(attempt.request).await;
+        let outcome = send(build_request(&shared.http, &attempt)).await;
         finish_attempt(&shared, &attempt.id, outcome);
     });
 }
 
-fn build_request(
-    shared: &Shared,
-    message: &Message,
-    signer: &crate::receiver::Signer,
-) -> reqwest::RequestBuilder {
-    let mut request = shared
-        .http
-        .request(message.method.clone(), &message.url)
-        .timeout(message.timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT));
-    for (name, value) in &message.headers {
+fn build_request(http: &reqwest::Client, attempt: &Attempt) -> reqwest::RequestBuilder {
+    let mut request = http
+        .request(attempt.method.clone(), &attempt.url)
+        .timeout(attempt.timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT));
+    for (name, value) in &attempt.headers {
         request = request.header(name, value);
     }
     let mut upstash = vec![
         ("user-agent", "Upstash-QStash".to_owned()),
         (
             "upstash-signature",
-            signer.sign(&message.url, &message.body),
+            attempt.signer.sign(&attempt.url, &attempt.body),
         ),
-        ("upstash-message-id", message.id.clone()),
-        ("upstash-retried", message.retried.to_string()),
+        ("upstash-message-id", attempt.id.clone()),
+        ("upstash-retried", attempt.retried.to_string()),
     ];
-    if let Some(topic) = &message.topic_name {
+    if let Some(topic) = &attempt.topic_name {
         upstash.push(("upstash-topic-name", topic.clone()));
     }
-    if let Some(ip) = &message.caller_ip {
+    if let Some(ip) = &attempt.caller_ip {
         upstash.push(("upstash-caller-ip", ip.clone()));
     }
     for (name, value) in upstash {
@@ -112,7 +127,7 @@ fn build_request(
             request = request.header(HeaderName::from_static(name), value);
         }
     }
-    request.body(message.body.clone())
+    request.body(attempt.body.clone())
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Result<Response, String> {
