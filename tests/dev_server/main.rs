@@ -67,7 +67,7 @@ impl Delivery {
 
 /// A destination on 127.0.0.1 that verifies every request against the dev
 /// server's keys, reports it on a channel, and answers 200, or 500 while
-/// failing (always on paths under `/fail`).
+/// failing (always on paths under `/fail`); under `/hang` it never answers.
 pub struct Endpoint {
     pub url: String,
     deliveries: mpsc::UnboundedReceiver<Delivery>,
@@ -127,6 +127,10 @@ async fn receive(State(state): State<EndpointState>, request: Request) -> Status
         .verify(&parts, &body)
         .map_err(|e| e.to_string());
     let path = parts.uri.path().to_owned();
+    if path.starts_with("/hang") {
+        // Never answers: the server's attempt timeout has to end it.
+        std::future::pending::<()>().await;
+    }
     let fail = path.starts_with("/fail") || state.failing.load(Ordering::SeqCst);
     let _ = state.sender.send(Delivery {
         path,

@@ -240,3 +240,32 @@ async fn not_before_wins_over_delay() {
         .into_inner();
     assert_eq!(message.not_before, Some(((now_secs + 60) * 1000) as i64));
 }
+
+#[tokio::test]
+async fn an_attempt_that_outlasts_its_timeout_is_an_error() {
+    let server = server(DevClock::manual()).await;
+    let client = server.client().unwrap();
+    let endpoint = Endpoint::start(&server).await;
+    // Upstash-Timeout is real time: the one test here that waits a second.
+    let id = single_id(
+        client
+            .api()
+            .publish_message()
+            .destination(format!("{}/hang", endpoint.url))
+            .upstash_timeout("1s")
+            .upstash_retries(0)
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    reached(&server, &id, Failed).await;
+    let error = server
+        .logs()
+        .into_iter()
+        .find(|e| e.message_id.as_deref() == Some(&*id) && e.state == Some(Error))
+        .expect("an ERROR entry");
+    assert!(error.error.unwrap().contains("timeout"));
+    assert_eq!(error.timeout, Some(1000));
+}
