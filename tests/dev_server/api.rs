@@ -258,6 +258,17 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         .await;
         assert_error(name, answer, 400, mentions);
     }
+    // The expression parser recurses: nesting is capped, not a stack overflow.
+    let deep = "(".repeat(50_000);
+    let answer = call(
+        &base,
+        Method::POST,
+        &format!("/v2/publish/{url}"),
+        &[("Upstash-Retry-Delay", &deep)],
+        "",
+    )
+    .await;
+    assert_error("deeply nested retry delay", answer, 400, "nested");
     assert_error(
         "batch not JSON",
         call(&base, Method::POST, "/v2/batch", &[], "{").await,
