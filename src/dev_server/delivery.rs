@@ -130,19 +130,28 @@ fn build_request(http: &reqwest::Client, attempt: &Attempt) -> reqwest::RequestB
     request.body(attempt.body.clone())
 }
 
+/// How much of a destination's answer is kept (for the DLQ, logs and
+/// callbacks); the rest is read and dropped, so an endless body cannot
+/// fill memory.
+const KEPT_RESPONSE_BYTES: usize = 1 << 20;
+
 async fn send(request: reqwest::RequestBuilder) -> Result<Response, String> {
-    let response = request.send().await.map_err(|e| describe(&e))?;
+    let mut response = request.send().await.map_err(|e| describe(&e))?;
     let status = response.status().as_u16();
     let headers: Vec<_> = response
         .headers()
         .iter()
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    let body = response.bytes().await.map_err(|e| describe(&e))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+        let room = KEPT_RESPONSE_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
     Ok(Response {
         status,
         headers: header_map(&headers),
-        body: body.to_vec(),
+        body,
     })
 }
 

@@ -67,7 +67,8 @@ impl Delivery {
 
 /// A destination on 127.0.0.1 that verifies every request against the dev
 /// server's keys, reports it on a channel, and answers 200, or 500 while
-/// failing (always on paths under `/fail`); under `/hang` it never answers.
+/// failing (always on paths under `/fail`, with a 3 MiB body under
+/// `/fail/big`); under `/hang` it never answers.
 pub struct Endpoint {
     pub url: String,
     deliveries: mpsc::UnboundedReceiver<Delivery>,
@@ -117,7 +118,7 @@ impl Endpoint {
     }
 }
 
-async fn receive(State(state): State<EndpointState>, request: Request) -> StatusCode {
+async fn receive(State(state): State<EndpointState>, request: Request) -> (StatusCode, String) {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
@@ -132,16 +133,17 @@ async fn receive(State(state): State<EndpointState>, request: Request) -> Status
         std::future::pending::<()>().await;
     }
     let fail = path.starts_with("/fail") || state.failing.load(Ordering::SeqCst);
+    let big = path.starts_with("/fail/big");
     let _ = state.sender.send(Delivery {
         path,
         headers: parts.headers,
         body,
         verified,
     });
-    if fail {
-        StatusCode::INTERNAL_SERVER_ERROR
-    } else {
-        StatusCode::OK
+    match (fail, big) {
+        (true, true) => (StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(3 << 20)),
+        (true, false) => (StatusCode::INTERNAL_SERVER_ERROR, String::new()),
+        (false, _) => (StatusCode::OK, String::new()),
     }
 }
 

@@ -269,3 +269,36 @@ async fn an_attempt_that_outlasts_its_timeout_is_an_error() {
     assert!(error.error.unwrap().contains("timeout"));
     assert_eq!(error.timeout, Some(1000));
 }
+
+#[tokio::test]
+async fn a_huge_error_body_is_kept_only_in_part() {
+    let server = server(DevClock::manual()).await;
+    let client = server.client().unwrap();
+    let mut endpoint = Endpoint::start(&server).await;
+    let id = single_id(
+        client
+            .api()
+            .publish_message()
+            .destination(format!("{}/fail/big", endpoint.url))
+            .upstash_retries(0)
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    endpoint.next().await;
+    reached(&server, &id, Failed).await;
+    let dlq = client
+        .api()
+        .list_dlq_messages()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dlq.messages[0].response_status, Some(500));
+    assert_eq!(
+        dlq.messages[0].response_body.as_ref().map(String::len),
+        Some(1 << 20)
+    );
+}
