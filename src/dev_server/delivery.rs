@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::message::{Kind, Message, header_map, ms_i64};
+use super::redact::Redact;
 use super::retry_delay::default_backoff;
 use super::state::{DlqEntry, Response, Shared, State, random_id};
 use crate::receiver::Signer;
@@ -318,6 +319,7 @@ fn callback(
         labels: Vec::new(),
         caller_ip: None,
         flow_control_key: None,
+        redact: Redact::default(),
         in_flight: false,
         cancel_requested: false,
     };

@@ -219,6 +219,9 @@ fn republish(shared: &Shared, mut message: Message, overrides: &Options) -> type
     if overrides.failure_callback.is_some() {
         message.failure_callback = overrides.failure_callback.clone();
     }
+    if let Some(redact) = &overrides.redact {
+        message.redact = redact.clone();
+    }
     let id = message.id.clone();
     let due = message.not_before_ms;
     let mut state = shared.lock();

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::options::CallbackOptions;
+use super::redact::Redact;
 use super::retry_delay::RetryDelay;
 use crate::types;
 
@@ -46,6 +47,8 @@ pub(crate) struct Message {
     pub(crate) labels: Vec<String>,
     pub(crate) caller_ip: Option<String>,
     pub(crate) flow_control_key: Option<String>,
+    /// What the API shows hashed; deliveries use the real values.
+    pub(crate) redact: Redact,
     /// An attempt is on the wire.
     pub(crate) in_flight: bool,
     /// Cancelled while an attempt was on the wire: no further attempts.
@@ -57,8 +60,13 @@ impl Message {
         header_map(&self.headers)
     }
 
+    /// The headers as the API shows them.
+    fn shown_headers(&self) -> HashMap<String, Vec<String>> {
+        self.redact.headers(self.header_map())
+    }
+
     pub(crate) fn view(&self) -> types::Message {
-        let (body, body_base64) = body_fields(&self.body);
+        let (body, body_base64) = body_fields(&self.redact.body(&self.body));
         types::Message {
             body,
             body_base64,
@@ -68,7 +76,7 @@ impl Message {
             endpoint_name: self.endpoint_name.clone(),
             failure_callback: self.failure_callback.as_ref().map(|c| c.url.clone()),
             flow_control_key: self.flow_control_key.clone(),
-            header: self.header_map(),
+            header: self.shown_headers(),
             label: self.labels.first().cloned(),
             labels: self.labels.clone(),
             max_retries: Some(i64::from(self.max_retries)),
@@ -93,14 +101,14 @@ impl Message {
                 .unwrap_or_default()
         };
         types::LogEntry {
-            body: Some(STANDARD.encode(&self.body)),
+            body: Some(STANDARD.encode(self.redact.body(&self.body))),
             callback: self.callback.as_ref().map(|c| c.url.clone()),
             callback_headers: callback_headers(&self.callback),
             endpoint_name: self.endpoint_name.clone(),
             error: None,
             failure_callback: self.failure_callback.as_ref().map(|c| c.url.clone()),
             failure_callback_headers: callback_headers(&self.failure_callback),
-            header: self.header_map(),
+            header: self.shown_headers(),
             label: self.labels.first().cloned(),
             labels: self.labels.clone(),
             max_retries: Some(i64::from(self.max_retries)),

@@ -38,6 +38,7 @@ mod messages;
 mod options;
 mod publish;
 mod query;
+mod redact;
 mod retry_delay;
 mod routes;
 mod state;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::error::ApiError;
+use super::redact::Redact;
 use super::retry_delay::RetryDelay;
 
 const FORWARD: &str = "upstash-forward-";
@@ -32,6 +33,7 @@ pub(crate) struct Options {
     pub(crate) callback: Option<CallbackOptions>,
     pub(crate) failure_callback: Option<CallbackOptions>,
     pub(crate) flow_control_key: Option<String>,
+    pub(crate) redact: Option<Redact>,
 }
 
 /// Where and how a callback or failure callback is sent.
@@ -93,6 +95,9 @@ impl Options {
             callback: callback(headers, CALLBACK)?,
             failure_callback: callback(headers, FAILURE_CALLBACK)?,
             flow_control_key: text("upstash-flow-control-key")?.map(String::from),
+            redact: text("upstash-redact-fields")?
+                .map(Redact::parse)
+                .transpose()?,
         };
         Ok(options)
     }

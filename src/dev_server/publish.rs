@@ -253,6 +253,7 @@ pub(crate) fn commit(shared: &Shared, prepared: Prepared, caller: Option<SocketA
             labels: options.labels.clone().unwrap_or_default(),
             caller_ip: caller.map(|peer| peer.ip().to_string()),
             flow_control_key: options.flow_control_key.clone(),
+            redact: options.redact.clone().unwrap_or_default(),
             in_flight: false,
             cancel_requested: false,
         };

@@ -246,6 +246,7 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
             "maybe",
             "Content-Based",
         ),
+        ("Upstash-Redact-Fields", "cookies", "Upstash-Redact-Fields"),
     ];
     for (name, value, mentions) in bad_headers {
         let answer = call(

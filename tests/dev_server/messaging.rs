@@ -96,3 +96,47 @@ async fn batch_and_enqueue_deliver_each_message() {
     let delivered = reached(&server, &id, Delivered).await;
     assert_eq!(delivered.queue_name.as_deref(), Some("jobs"));
 }
+
+#[tokio::test]
+async fn redacted_fields_are_hashed_in_the_api_but_delivered_as_they_are() {
+    let server = server(DevClock::manual()).await;
+    let client = server.client().unwrap();
+    let mut endpoint = Endpoint::start(&server).await;
+    let message = Message::new(Destination::url(format!("{}/private", endpoint.url)))
+        .text("secret")
+        .header("Authorization", "Bearer inner")
+        .header("X-Keep", "k")
+        .delay(Duration::from_secs(60))
+        .redact_body()
+        .redact_header("Authorization");
+    let published = client.messages().publish(message).send().await.unwrap();
+    let id = published.message_ids()[0].to_owned();
+
+    // sha256("secret") and sha256("Bearer inner").
+    let body_hash = "REDACTED:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
+    let shown = client
+        .api()
+        .get_message()
+        .message_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shown.body.as_deref(), Some(body_hash));
+    assert!(shown.header["Authorization"][0].starts_with("REDACTED:"));
+    assert_ne!(shown.header["Authorization"][0], "Bearer inner");
+    assert_eq!(shown.header["X-Keep"], ["k"]);
+    let created = &server.logs()[0];
+    let logged = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        created.body.as_ref().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(logged, body_hash.as_bytes());
+
+    server.clock().advance(Duration::from_secs(60));
+    let delivery = endpoint.next().await;
+    delivery.verified.as_ref().expect("verifies");
+    assert_eq!(&delivery.body[..], b"secret");
+    assert_eq!(delivery.header("authorization"), "Bearer inner");
+}
