@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 
@@ -123,8 +125,10 @@ pub(crate) async fn delete(
 pub(crate) async fn delete_many(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<types::DeleteDlqMessagesResponse>, ApiError> {
-    let query = Query::from_uri(&uri);
+    let mut query = Query::from_uri(&uri);
+    query.merge_json_body(&body.map_err(|e| ApiError::new(e.status(), e.body_text()))?)?;
     let (page, cursor) = select(&shared, &query, query.count(PAGE, PAGE)?)?;
     let mut state = shared.lock();
     let deleted = page

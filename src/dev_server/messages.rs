@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 
@@ -42,8 +44,10 @@ pub(crate) async fn cancel(
 pub(crate) async fn cancel_many(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<types::CancelMessagesResponse>, ApiError> {
-    let query = Query::from_uri(&uri);
+    let mut query = Query::from_uri(&uri);
+    query.merge_json_body(&body.map_err(|e| ApiError::new(e.status(), e.body_text()))?)?;
     let ids = query.values("messageIds");
     let filter = Filter::parse(&query)?;
     let limit = query.count(usize::MAX, 500).map(|n| n.max(1))?;

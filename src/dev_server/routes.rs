@@ -106,6 +106,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/keys", get(keys::get))
         .route("/v2/keys/rotate", post(keys::rotate))
         .route("/v2/logs", get(logs::list))
+        .route("/v2/events", get(logs::events))
         // A schedule's destination is a URL with slashes, so one wildcard
         // route serves create, get, delete, pause and resume.
         .route(
@@ -113,6 +114,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             on(
                 MethodFilter::GET
                     .or(MethodFilter::POST)
+                    .or(MethodFilter::PATCH)
                     .or(MethodFilter::DELETE),
                 schedule,
             ),
@@ -147,11 +149,22 @@ async fn schedule(request: Request) -> ApiError {
     let rest = request.uri().path().trim_start_matches("/v2/schedules/");
     let action = rest.rsplit_once('/').map(|(_, last)| last);
     let operation = match (request.method(), action) {
-        (&Method::POST, Some("pause")) if !rest.contains("://") => "pause_schedule",
-        (&Method::POST, Some("resume")) if !rest.contains("://") => "resume_schedule",
+        // The official SDKs send PATCH where the spec says POST.
+        (&Method::POST | &Method::PATCH, Some("pause")) if !rest.contains("://") => {
+            "pause_schedule"
+        }
+        (&Method::POST | &Method::PATCH, Some("resume")) if !rest.contains("://") => {
+            "resume_schedule"
+        }
         (&Method::POST, _) => "create_schedule",
         (&Method::GET, _) => "get_schedule",
-        _ => "delete_schedule",
+        (&Method::DELETE, _) => "delete_schedule",
+        _ => {
+            return ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route",
+            );
+        }
     };
     part_two(operation)
 }

@@ -8,6 +8,7 @@
 
 mod api;
 mod binary;
+mod compat;
 mod delivery;
 mod management;
 mod messaging;
