@@ -1,4 +1,4 @@
-//! Request overhead of the client: one publish through `qstash::Client` next
+//! Request overhead of the client: one publish through `client.messages()` next
 //! to the same request sent with a bare `reqwest::Client`, both against the
 //! same local keep-alive HTTP server, in one run.
 //!
@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use qstash::messages::{Destination, Message, Published};
 use qstash::types::PublishMessageResponse;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -107,21 +108,19 @@ fn publish(c: &mut Criterion) {
         .expect("reqwest client");
     let bare_url = format!("{base_url}/v2/publish/https://example.com/api");
 
+    // The path users take: a Message through the messaging layer, on a
+    // default client (retries on, so a deduplication id is added too).
     let via_qstash = || async {
-        let response = qstash
-            .api()
-            .publish_message()
-            .destination("https://example.com/api")
-            .content_type("application/json")
-            .upstash_retries(3)
-            .body(BODY)
+        let message = Message::new(Destination::url("https://example.com/api"))
+            .bytes("application/json", BODY)
+            .retries(3);
+        let published = qstash
+            .messages()
+            .publish(message)
             .send()
             .await
             .expect("publish");
-        assert!(matches!(
-            response.into_inner(),
-            PublishMessageResponse::PublishResponse(_)
-        ));
+        assert!(matches!(published, Published::Url(_)));
     };
     let via_bare_reqwest = || async {
         let response = bare
@@ -129,6 +128,10 @@ fn publish(c: &mut Criterion) {
             .header("authorization", format!("Bearer {TOKEN}"))
             .header("content-type", "application/json")
             .header("upstash-retries", "3")
+            .header(
+                "upstash-deduplication-id",
+                "0123456789abcdef0123456789abcdef",
+            )
             .header("user-agent", qstash::USER_AGENT_VALUE)
             .body(BODY)
             .send()

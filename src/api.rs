@@ -6,7 +6,9 @@
 //! every operation with typed options and [`crate::Error`]; this module is
 //! for what it does not, such as an operation a newer spec adds after you
 //! regenerate. Its calls return progenitor's [`Error`], generic over the
-//! operation's documented error body.
+//! operation's documented error body; [`crate::Error::from_api`] turns one
+//! into the crate's error. They go through the same checks, auth, timeout
+//! and retries as every call (see [`crate::retry`]).
 //!
 //! Doc comments come from the spec's descriptions: not every schema field
 //! has one, and upstream Markdown is not always what rustdoc expects.

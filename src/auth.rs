@@ -112,22 +112,6 @@ pub(crate) fn redact_url(url: &mut Url) {
     url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
-/// A response's URL with the token redacted. reqwest has no `url_mut` on a
-/// response; the URL travels through `http::Response` as an extension that
-/// only `ResponseBuilderExt::url` can make.
-pub(crate) fn redact_response(response: reqwest::Response) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt;
-
-    let mut url = response.url().clone();
-    redact_url(&mut url);
-    let mut carrier = http::Response::builder().url(url);
-    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    if let Some(extensions) = carrier.extensions_mut() {
-        parts.extensions.extend(std::mem::take(extensions));
-    }
-    reqwest::Response::from(http::Response::from_parts(parts, body))
-}
-
 /// A transport error's URL with the token redacted.
 pub(crate) fn redact_error(mut error: reqwest::Error) -> reqwest::Error {
     if let Some(url) = error.url_mut() {

@@ -7,6 +7,7 @@ use crate::api;
 use crate::auth::{AuthMode, Credentials};
 use crate::config::{EnvSettings, Region, normalize_base_url, process_env, resolve_env};
 use crate::error::ConfigError;
+use crate::retry::RetryPolicy;
 
 /// Default limit for a whole request, unless the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,6 +25,10 @@ pub struct ClientConfig {
     /// (forwarded and callback headers, among others); set on a per-call
     /// copy by [`Client::api_with_headers`], empty otherwise.
     pub(crate) message_headers: http::HeaderMap,
+    pub(crate) retry: RetryPolicy,
+    /// The base URL's path (empty, or a proxy's prefix such as `/qstash`),
+    /// where the API path of every request starts.
+    pub(crate) base_path: String,
 }
 
 impl ClientConfig {
@@ -35,6 +40,11 @@ impl ClientConfig {
     /// The limit for a whole request.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// When requests are tried again.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 }
 
@@ -75,17 +85,22 @@ impl Client {
         &self.api.baseurl
     }
 
-    /// The token placement and timeout every request uses.
+    /// The token placement, timeout and retry policy every request uses.
     pub fn config(&self) -> &ClientConfig {
         &self.api.inner
     }
 
     /// The generated builder for every operation of the spec, with the same
-    /// auth, timeout and checks; see [`api`](crate::api) for when to use it.
+    /// auth, timeout, checks and retries; see [`api`](crate::api) for when
+    /// to use it, and [`Error::from_api`](crate::Error::from_api) to turn its
+    /// errors into [`Error`](crate::Error).
     ///
     /// ```no_run
-    /// # async fn run(client: qstash::Client) -> Result<(), qstash::api::Error> {
-    /// let keys = client.api().get_signing_keys().send().await?.into_inner();
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+    /// let keys = match client.api().get_signing_keys().send().await {
+    ///     Ok(keys) => keys.into_inner(),
+    ///     Err(error) => return Err(qstash::Error::from_api(error).await),
+    /// };
     /// # Ok(()) }
     /// ```
     pub fn api(&self) -> &api::Client {
@@ -128,6 +143,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -139,6 +155,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("http_client", &self.http_client.is_some())
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -238,6 +255,19 @@ impl ClientBuilder {
         self
     }
 
+    /// When to try a request again; [`RetryPolicy::default`] unless set
+    /// (see [`retry`](crate::retry) for what is retried).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Send every request once: no retries, and no deduplication id added
+    /// to publish, enqueue and batch. Same as `.retry(RetryPolicy::none())`.
+    pub fn no_retries(self) -> Self {
+        self.retry(RetryPolicy::none())
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, ConfigError> {
         let token = self.token.ok_or(ConfigError::MissingToken)?;
@@ -266,6 +296,10 @@ impl ClientBuilder {
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             allow_unfiltered_bulk: false,
             message_headers: http::HeaderMap::new(),
+            retry: self.retry.unwrap_or_default(),
+            base_path: url::Url::parse(&base_url)
+                .map(|url| url.path().trim_end_matches('/').to_string())
+                .unwrap_or_default(),
         };
         Ok(Client {
             api: api::Client::new_with_client(&base_url, http_client, config),

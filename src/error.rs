@@ -24,7 +24,7 @@ pub enum Error {
     #[error("invalid {0}")]
     InvalidInput(#[from] InvalidInput),
     /// QStash answered with an error status other than 429.
-    #[error("QStash answered {status}: {message}")]
+    #[error("QStash answered {status}: {message}{}", api_hint(.status))]
     Api {
         /// The HTTP status.
         status: StatusCode,
@@ -36,20 +36,37 @@ pub enum Error {
     #[error("{0}")]
     RateLimited(RateLimit),
     /// No complete answer arrived within the client's timeout.
-    #[error("QStash did not answer within the timeout: {0}")]
+    #[error(
+        "QStash did not answer within the timeout (raise `ClientBuilder::timeout` if calls \
+         are slow, or check the network): {0}"
+    )]
     Timeout(#[source] reqwest::Error),
     /// The request or its answer was lost on the way (DNS, connect, TLS,
-    /// reset connection).
-    #[error("could not talk to QStash: {0}")]
+    /// reset connection, an answer cut short).
+    #[error("could not talk to QStash (check the base URL and the network): {0}")]
     Transport(#[source] reqwest::Error),
     /// QStash answered with a success status but a body this crate cannot read.
-    #[error("QStash's answer could not be read ({reason}); it began: {snippet}")]
+    #[error(
+        "QStash's answer could not be read ({reason}); check that the base URL is QStash's \
+         and no proxy rewrites answers; it began: {snippet}"
+    )]
     Decode {
         /// Why it could not be read.
         reason: String,
         /// The start of what arrived.
         snippet: String,
     },
+}
+
+/// What to do about an error status, where the status alone says.
+fn api_hint(status: &StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => " (check the token: Upstash console → QStash)",
+        403 => " (the token is valid but may not do this)",
+        404 => " (check the id or name)",
+        500..=599 => " (QStash could not handle it now; try again later)",
+        _ => "",
+    }
 }
 
 /// A builder's input that QStash would refuse or misread: which field, and why.
@@ -181,9 +198,18 @@ impl fmt::Display for RateLimit {
     }
 }
 
-/// The documented error bodies of the generated operations.
-pub(crate) trait ErrorBody {
+/// The documented error bodies of the generated operations (QStash's
+/// `{"error": "..."}`, or none), which [`Error::from_api`] turns into a
+/// message. Implemented by this crate only.
+pub trait ErrorBody: sealed::Sealed {
+    /// QStash's message, or an empty string.
     fn into_message(self) -> String;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::api::types::Error {}
+    impl Sealed for () {}
 }
 
 impl ErrorBody for types::Error {
@@ -198,16 +224,54 @@ impl ErrorBody for () {
     }
 }
 
+/// Between the parameter and the reason in a hook's refusal.
+const HOOK_SEPARATOR: &str = ": ";
+
+/// A refusal of the request hooks, naming the parameter at fault, as the
+/// text of `progenitor_client::Error::Custom` (the one error a hook can
+/// return); [`Error::from_api`] takes it apart again.
+pub(crate) fn hook_error(field: &str, reason: &str) -> String {
+    format!("{field}{HOOK_SEPARATOR}{reason}")
+}
+
 /// How much of an unexpected body an error keeps.
 const SNIPPET_BYTES: usize = 200;
 
 impl Error {
-    /// Turns what a generated call returned into this crate's error.
-    pub(crate) async fn from_api<E: ErrorBody>(error: progenitor_client::Error<E>) -> Error {
+    /// Turns what a call through [`Client::api`](crate::Client::api)
+    /// returned into this crate's error. It is async because an answer the
+    /// spec does not declare is read (its first few hundred bytes) for the
+    /// message.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash::Client) -> Result<(), qstash::Error> {
+    /// let keys = match client.api().get_signing_keys().send().await {
+    ///     Ok(keys) => keys.into_inner(),
+    ///     Err(error) => return Err(qstash::Error::from_api(error).await),
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub async fn from_api<E: ErrorBody>(error: progenitor_client::Error<E>) -> Error {
         use progenitor_client::Error as Api;
         match error {
-            Api::InvalidRequest(reason) | Api::Custom(reason) => {
-                Error::InvalidInput(InvalidInput::new("request", reason))
+            // The hooks' own refusals name the parameter (see `hook_error`).
+            Api::Custom(reason) => match reason.split_once(HOOK_SEPARATOR) {
+                Some((field, reason)) => {
+                    Error::InvalidInput(InvalidInput::new(field.to_string(), reason))
+                }
+                None => Error::InvalidInput(InvalidInput::new("request", reason)),
+            },
+            // progenitor's own: "message_id was not initialized", or a
+            // conversion that failed.
+            Api::InvalidRequest(reason) => {
+                let field = reason
+                    .strip_suffix(" was not initialized")
+                    .or_else(|| reason.rsplit_once(" for ")?.1.strip_suffix(" failed"))
+                    .filter(|field| !field.is_empty() && !field.contains(' '))
+                    .map_or(Cow::Borrowed("request"), |field| {
+                        Cow::Owned(field.to_string())
+                    });
+                Error::InvalidInput(InvalidInput::new(field, reason))
             }
             Api::CommunicationError(e) | Api::ResponseBodyError(e) | Api::InvalidUpgrade(e) => {
                 Error::from_transport(e)
@@ -251,13 +315,11 @@ impl Error {
     }
 
     fn from_transport(error: reqwest::Error) -> Error {
+        // reqwest calls a body cut short by the connection "error decoding
+        // response body"; the crate decodes JSON itself and asks reqwest
+        // for no content decoding, so any reqwest error is one of transport.
         if error.is_timeout() {
             Error::Timeout(error)
-        } else if error.is_decode() {
-            Error::Decode {
-                reason: error.to_string(),
-                snippet: String::new(),
-            }
         } else {
             Error::Transport(error)
         }

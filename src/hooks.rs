@@ -1,13 +1,27 @@
 //! What happens to every request between the generated builder and the
-//! network: checks, User-Agent, auth, timeout, and redaction of what comes back.
+//! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
+//! retries, tracing and redaction of what comes back (`exec`).
+
+use std::time::Instant;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{HeaderValue, USER_AGENT};
+use tracing::Instrument;
+use tracing::field::Empty;
 use url::Url;
 
 use crate::api::Client;
-use crate::auth::{AuthMode, redact_error, redact_response};
+use crate::auth::{AuthMode, redact_error, redact_url};
 use crate::client::ClientConfig;
+use crate::error::RateLimit;
+use crate::retry::{self, Failure, Safety};
+
+/// The table build.rs names operations with: method, path template, name.
+/// Read here for the path templates, so the empty-parameter check below
+/// knows every operation's path without a second copy.
+#[allow(dead_code)]
+#[path = "../build/operation_names.rs"]
+mod operation_names;
 
 /// `qstash-rs/<version>`, sent on every request.
 pub const USER_AGENT_VALUE: &str = concat!("qstash-rs/", env!("CARGO_PKG_VERSION"));
@@ -24,6 +38,9 @@ const ALL_WHEN_UNFILTERED: &[&str] = &[
 /// Query parameters of those operations that page or limit, not select.
 const NOT_A_FILTER: &[&str] = &["cursor", "count"];
 
+/// The path parameter that takes the rest of the path, unencoded.
+const DESTINATION: &str = "{destination}";
+
 impl ClientHooks<ClientConfig> for Client {
     async fn pre<E>(
         &self,
@@ -38,6 +55,8 @@ impl ClientHooks<ClientConfig> for Client {
                  remove it, or percent-encode `#` as %23 if it belongs to the path or query"
             )));
         }
+        check_path(&self.inner.base_path, request.url(), info.operation_id)
+            .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
         if ALL_WHEN_UNFILTERED.contains(&info.operation_id)
             && !self.inner.allow_unfiltered_bulk
             && !has_filter(request.url())
@@ -60,20 +79,409 @@ impl ClientHooks<ClientConfig> for Client {
 
     async fn exec(
         &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
+        mut request: reqwest::Request,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let result = self.client().execute(request).await;
-        match self.inner.credentials.mode() {
-            AuthMode::Bearer => result,
-            // From here on the URL reaches callers (in errors and in
-            // `Error::UnexpectedResponse`), so the token leaves it now.
-            AuthMode::QueryParameter => result.map(redact_response).map_err(redact_error),
+        let operation = info.operation_id;
+        let policy = &self.inner.retry;
+        let mut safety = retry::safety(operation, &request);
+        // The id goes on before the first attempt, so every attempt of this
+        // call carries the same one and QStash keeps one message however
+        // many of them arrive.
+        if policy.retries()
+            && retry::DEDUPLICATED.contains(&operation)
+            && deduplicate(&mut request, operation)
+        {
+            safety = Safety::Repeatable;
+        }
+        let clock = policy.clock_ref();
+        let started = clock.instant();
+        let timeout = request.timeout().copied();
+        let mut attempt = 1;
+        loop {
+            // The copy for the next attempt is made before this one consumes
+            // the request; a streaming body cannot be copied and is sent once.
+            let next = (attempt < policy.attempts())
+                .then(|| request.try_clone())
+                .flatten();
+            let span = tracing::info_span!(
+                "qstash.request",
+                operation,
+                attempt,
+                status = Empty,
+                duration_ms = Empty,
+                message_id = Empty,
+                messages = Empty,
+                error = Empty,
+            );
+            let outcome = self
+                .attempt(request, operation, &span)
+                .instrument(span.clone())
+                .await;
+            let failure = match &outcome {
+                Ok(response) => Failure::of_status(response.status()),
+                Err(error) => Failure::of_error(error),
+            };
+            let Some(next) = next.filter(|_| failure.retryable(safety)) else {
+                return outcome;
+            };
+            let wait = match &outcome {
+                Ok(response) if failure == Failure::RateLimited => {
+                    RateLimit::from_headers(response.headers(), String::new())
+                        .wait_from(clock.now())
+                        .filter(|wait| !wait.is_zero())
+                        .unwrap_or_else(|| policy.backoff(attempt))
+                }
+                _ => policy.backoff(attempt),
+            };
+            // A retry must have some of the budget left to run in, not
+            // only to wait in.
+            let elapsed = clock.instant().saturating_duration_since(started);
+            if elapsed + wait >= policy.budget() {
+                span.in_scope(|| {
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        reason = failure.as_str(),
+                        "not retrying: the wait would end past the retry budget"
+                    )
+                });
+                return outcome;
+            }
+            // Dropping an unread error answer gives its connection up now
+            // rather than holding it through the wait.
+            drop(outcome);
+            span.in_scope(|| {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    reason = failure.as_str(),
+                    "retrying"
+                )
+            });
+            clock.sleep(wait).await;
+            request = next;
+            if let Some(timeout) = timeout {
+                let spent = clock.instant().saturating_duration_since(started);
+                let remaining = policy.budget().saturating_sub(spent);
+                *request.timeout_mut() = Some(timeout.min(remaining));
+            }
+            attempt += 1;
         }
     }
+}
+
+impl Client {
+    /// One attempt: send, read a success answer whole (so that an answer
+    /// cut short is a failure of this attempt, which can be retried, rather
+    /// than of decoding after the retry loop is over), record it on `span`,
+    /// and take the token out of anything that goes back to the caller.
+    async fn attempt(
+        &self,
+        request: reqwest::Request,
+        operation: &str,
+        span: &tracing::Span,
+    ) -> reqwest::Result<reqwest::Response> {
+        // What only a subscriber would read is not worked out without one.
+        let traced = !span.is_disabled();
+        if let Some(id) = traced
+            .then(|| path_message_id(operation, request.url()))
+            .flatten()
+        {
+            span.record("message_id", id.as_str());
+        }
+        let started = Instant::now();
+        let result = match self.client().execute(request).await {
+            Ok(response) if response.status().is_success() => buffered(response).await,
+            other => other.map(|response| (response, None)),
+        };
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok((response, body)) => {
+                span.record("status", response.status().as_u16());
+                if let Some(body) = body
+                    .as_deref()
+                    .filter(|_| traced && retry::DEDUPLICATED.contains(&operation))
+                {
+                    record_message_ids(span, body);
+                }
+            }
+            Err(error) => {
+                span.record("error", error_kind(error));
+            }
+        }
+        let redact = self.inner.credentials.mode() == AuthMode::QueryParameter;
+        match result {
+            Ok((response, body)) => Ok(rebuild(response, body, redact)),
+            // From here on the URL reaches callers (in errors and in
+            // `Error::UnexpectedResponse`), so the token leaves it now.
+            Err(error) if redact => Err(redact_error(error)),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// Puts ids on a publishing request that has none; whether it now has them.
+fn deduplicate(request: &mut reqwest::Request, operation: &str) -> bool {
+    if operation != "batch_messages" {
+        return retry::deduplicate_headers(request.headers_mut());
+    }
+    let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
+        return false;
+    };
+    match retry::deduplicate_batch(body) {
+        Some(Some(changed)) => {
+            *request.body_mut() = Some(changed.into());
+            true
+        }
+        Some(None) => true,
+        None => false,
+    }
+}
+
+/// The response with its body read, if it is a success.
+async fn buffered(
+    mut response: reqwest::Response,
+) -> reqwest::Result<(reqwest::Response, Option<Vec<u8>>)> {
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .map_or(0, |n| n.min(1 << 20) as usize),
+    );
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok((response, Some(body)))
+}
+
+/// The response to hand to the generated code: its read body put back, its
+/// URL without the token.
+fn rebuild(response: reqwest::Response, body: Option<Vec<u8>>, redact: bool) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt;
+
+    if body.is_none() && !redact {
+        return response;
+    }
+    let mut url = response.url().clone();
+    if redact {
+        redact_url(&mut url);
+    }
+    // reqwest keeps a response's URL outside `http::Response`; it comes back
+    // only through the extension `ResponseBuilderExt::url` sets.
+    let mut carrier = http::Response::builder().url(url);
+    let (mut parts, streaming) = http::Response::<reqwest::Body>::from(response).into_parts();
+    if let Some(extensions) = carrier.extensions_mut() {
+        parts.extensions.extend(std::mem::take(extensions));
+    }
+    let body = match body {
+        Some(bytes) => reqwest::Body::from(bytes),
+        None => streaming,
+    };
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+/// What kind of failure, for the span: never the error text, which holds the URL.
+fn error_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "request"
+    }
+}
+
+/// The message a `get_message` or `cancel_message` request is about.
+fn path_message_id(operation: &str, url: &Url) -> Option<String> {
+    if !matches!(operation, "get_message" | "cancel_message") {
+        return None;
+    }
+    let last = url.path_segments()?.next_back()?;
+    Some(
+        percent_encoding::percent_decode_str(last)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+/// `message_id` (if the answer names one message) and `messages` (how
+/// many) from a publish, enqueue or batch answer.
+fn record_message_ids(span: &tracing::Span, body: &[u8]) {
+    fn collect<'a>(value: &'a serde_json::Value, depth: u8, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(id) = map.get("messageId").and_then(|v| v.as_str()) {
+                    out.push(id);
+                } else if depth > 0 {
+                    map.values().for_each(|v| collect(v, depth - 1, out));
+                }
+            }
+            serde_json::Value::Array(items) if depth > 0 => {
+                items.iter().for_each(|v| collect(v, depth - 1, out));
+            }
+            _ => {}
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return;
+    };
+    let mut ids = Vec::new();
+    collect(&value, 3, &mut ids);
+    if let [id] = ids.as_slice() {
+        span.record("message_id", *id);
+    }
+    span.record("messages", ids.len() as u64);
+}
+
+/// Refuses a path parameter that is empty or would change which endpoint
+/// the request reaches: `/v2/messages/` with no id is the bulk cancel, and
+/// an id of `..` is resolved away by URL parsing. Compares the path with the
+/// operation's template segment by segment; `Err((parameter, reason))`.
+fn check_path(base_path: &str, url: &Url, operation: &str) -> Result<(), (String, String)> {
+    let Some((_, template, _)) = operation_names::OPERATION_NAMES
+        .iter()
+        .find(|(_, _, name)| *name == operation)
+    else {
+        // An operation a newer spec added: nothing to compare with.
+        return Ok(());
+    };
+    let Some(rest) = url.path().strip_prefix(base_path) else {
+        return Ok(());
+    };
+    let mut actual = rest.split('/').skip(1);
+    // A dot segment resolved away shifts everything after it, so the
+    // mismatch shows up past the parameter at fault: blame the template's
+    // first parameter (the literals are this crate's own).
+    let culprit = template
+        .split('/')
+        .filter(|segment| *segment != DESTINATION)
+        .find_map(parameter_name);
+    for expected in template.split('/').skip(1) {
+        let segment = actual.next();
+        if expected == DESTINATION {
+            // The destination is sent raw and takes the rest of the path.
+            if segment.is_none_or(str::is_empty) {
+                return Err(empty("destination", template));
+            }
+            return Ok(());
+        }
+        match (parameter_name(expected), segment) {
+            (Some(name), None | Some("")) => return Err(empty(&name, template)),
+            (Some(_), Some(_)) => {}
+            (None, Some(literal)) if literal == expected => {}
+            (None, _) => return Err(changed(culprit.as_deref(), template)),
+        }
+    }
+    if actual.next().is_some() {
+        return Err(changed(culprit.as_deref(), template));
+    }
+    Ok(())
+}
+
+fn empty(name: &str, template: &str) -> (String, String) {
+    (
+        name.to_string(),
+        format!(
+            "must not be empty: the request would go to a different endpoint than `{template}`"
+        ),
+    )
+}
+
+fn changed(name: Option<&str>, template: &str) -> (String, String) {
+    (
+        name.unwrap_or("path").to_string(),
+        format!(
+            "is `.`, `..` or otherwise changes the path, so the request would not reach `{template}`"
+        ),
+    )
+}
+
+/// `{messageId}` → `message_id`, the name of the builder method that sets it.
+fn parameter_name(segment: &str) -> Option<String> {
+    let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 fn has_filter(url: &Url) -> bool {
     url.query_pairs()
         .any(|(name, _)| !NOT_A_FILTER.contains(&name.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: &str, operation: &str) -> Result<(), (String, String)> {
+        let url = Url::parse(&format!("http://127.0.0.1/prefix{path}")).unwrap();
+        check_path("/prefix", &url, operation)
+    }
+
+    /// A row added to the name table must say whether its operation is
+    /// safe to repeat, or it would fall to the method-based default.
+    #[test]
+    fn every_named_operation_is_classified_for_retries() {
+        for (_, _, name) in operation_names::OPERATION_NAMES {
+            let lists = [retry::REPEATABLE, retry::DEDUPLICATED, retry::ONCE];
+            let found = lists.iter().filter(|list| list.contains(name)).count();
+            assert_eq!(found, 1, "{name} must be in exactly one retry list");
+        }
+    }
+
+    #[test]
+    fn empty_or_dot_path_parameters_are_refused_by_name() {
+        assert!(check("/v2/messages/msg_1", "get_message").is_ok());
+        assert_eq!(
+            check("/v2/messages/", "cancel_message").unwrap_err().0,
+            "message_id"
+        );
+        assert_eq!(
+            check("/v2/queues//pause", "pause_queue").unwrap_err().0,
+            "queue_name"
+        );
+        // `..` resolved away: `/v2/queues/../pause` became `/v2/pause`.
+        assert_eq!(
+            check("/v2/pause", "pause_queue").unwrap_err().0,
+            "queue_name"
+        );
+        assert_eq!(
+            check("/v2/dlq/retry/", "retry_dlq_message").unwrap_err().0,
+            "dlq_id"
+        );
+        assert_eq!(
+            check("/v2/schedules/", "get_schedule").unwrap_err().0,
+            "schedule_id"
+        );
+        assert_eq!(
+            check("/v2/topics/", "get_url_group").unwrap_err().0,
+            "url_group_name"
+        );
+        assert_eq!(
+            check("/v2/flowControl//resetRate", "reset_flow_control_rate")
+                .unwrap_err()
+                .0,
+            "flow_control_key"
+        );
+        assert_eq!(
+            check("/v2/enqueue//https://a.b/c", "enqueue_message")
+                .unwrap_err()
+                .0,
+            "queue_name"
+        );
+        assert_eq!(
+            check("/v2/publish/", "publish_message").unwrap_err().0,
+            "destination"
+        );
+        assert!(check("/v2/publish/https://a.b//c/", "publish_message").is_ok());
+        assert!(check("/v2/messages", "cancel_messages").is_ok());
+        assert!(check("/v2/anything/", "an_operation_from_a_newer_spec").is_ok());
+    }
 }

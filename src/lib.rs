@@ -72,6 +72,8 @@
 //!   client or a receiver can fail with.
 //! - [`api`]: the generated builder of every operation, for what the
 //!   hand-written layer does not cover.
+//! - [`retry`]: which calls are retried and when ([`RetryPolicy`], on by
+//!   default), and how a retried publish stays one message.
 #![deny(missing_docs)]
 
 pub mod api;
@@ -91,6 +93,7 @@ pub mod messages;
 pub mod pagination;
 pub mod queues;
 pub mod receiver;
+pub mod retry;
 pub mod schedules;
 pub mod url_groups;
 
@@ -100,11 +103,12 @@ pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
 pub use client::install_crypto_provider;
 pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use config::Region;
-pub use error::{ConfigError, Error, InvalidInput, RateLimit, RateLimitKind};
+pub use error::{ConfigError, Error, ErrorBody, InvalidInput, RateLimit, RateLimitKind};
 pub use filters::{DlqFilter, LogFilter, LogState, MessageFilter};
 pub use hooks::USER_AGENT_VALUE;
 pub use pagination::{Page, Paginated};
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
+pub use retry::RetryPolicy;
 
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
@@ -112,6 +116,6 @@ pub mod prelude {
     pub use crate::url_groups::Endpoint;
     pub use crate::{
         AuthMode, Client, ClientBuilder, ConfigError, Delivery, DlqFilter, Error, LogFilter,
-        LogState, MessageFilter, Receiver, Region, RequestVerifier, types,
+        LogState, MessageFilter, Receiver, Region, RequestVerifier, RetryPolicy, types,
     };
 }

@@ -114,8 +114,8 @@ impl CreateSchedule<'_> {
     /// schedule; answers with its id.
     pub async fn send(self) -> Result<types::CreateScheduleResponse, Error> {
         cron::check(&self.cron)?;
-        if let Some(id) = &self.schedule_id {
-            check_id(id)?;
+        if self.schedule_id.as_deref() == Some("") {
+            return Err(InvalidInput::new("schedule_id", "is empty").into());
         }
         let Rendered {
             destination,
@@ -162,9 +162,8 @@ pub struct GetSchedule<'a> {
 }
 
 impl GetSchedule<'_> {
-    /// Sends the call. An empty id is refused: it would address the list.
+    /// Sends the call.
     pub async fn send(self) -> Result<types::Schedule, Error> {
-        check_id(&self.schedule_id)?;
         send(
             self.client
                 .api()
@@ -195,10 +194,8 @@ pub struct ScheduleCall<'a> {
 }
 
 impl ScheduleCall<'_> {
-    /// Sends the call. An empty id is refused: it would address another
-    /// endpoint.
+    /// Sends the call.
     pub async fn send(self) -> Result<(), Error> {
-        check_id(&self.schedule_id)?;
         let api = self.client.api();
         let id = self.schedule_id;
         match self.action {
@@ -208,11 +205,4 @@ impl ScheduleCall<'_> {
             ScheduleAction::Delete => send(api.delete_schedule().schedule_id(id).send()).await,
         }
     }
-}
-
-fn check_id(schedule_id: &str) -> Result<(), InvalidInput> {
-    if schedule_id.is_empty() {
-        return Err(InvalidInput::new("schedule_id", "is empty"));
-    }
-    Ok(())
 }

@@ -58,6 +58,10 @@ impl Api {
             .token(token)
             .auth_mode(mode)
             .base_url(server.uri())
+            // What the official SDKs send, one request per call: retries
+            // would add a deduplication id to publishes and repeat the
+            // error statuses these tests answer with (tests/reliability/).
+            .no_retries()
             .build()
             .expect("a client for the mock server");
         Api { server, client }

@@ -1,0 +1,524 @@
+//! Retrying requests that failed on the way or were turned away for a moment,
+//! without ever sending a message twice.
+//!
+//! Every request of a [`Client`](crate::Client) goes through one loop (the
+//! `exec` hook, `src/hooks.rs`): requests are buffered bytes, so an attempt
+//! is a clone of the one before. What is retried:
+//!
+//! | outcome | retried for |
+//! |---|---|
+//! | connection could not be opened | every operation (nothing was sent) |
+//! | 429 Too Many Requests | every operation (QStash refused it before acting), after the wait it names if that fits the budget |
+//! | timeout, connection lost after sending, truncated answer | operations safe to repeat |
+//! | 5xx other than 501 and 505 | operations safe to repeat |
+//! | any other 4xx, a readable 2xx | never |
+//!
+//! Safe to repeat are reads, calls that set state (pause, resume, pin, upsert,
+//! delete, cancel, DLQ retry), `create_schedule` with an
+//! `Upstash-Schedule-Id`, and publish, enqueue and batch, which carry an
+//! `Upstash-Deduplication-Id` that is the same on every attempt (see
+//! [`RetryPolicy`]). Not safe: `create_schedule` without a schedule id (each
+//! request makes a new schedule), `rotate_signing_keys` (rotating twice
+//! throws away the key deliveries are still signed with), and operations
+//! this crate does not know, unless they are `GET`.
+//!
+//! A repeated delete or cancel whose first answer was lost may answer 404:
+//! the first attempt did the work.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// A future that completes after a [`Clock::sleep`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// Time as the retry loop sees it: what time it is, and waiting.
+///
+/// [`SystemClock`] is the real one. Tests put in a clock whose `sleep`
+/// returns at once and moves its time forward, so backoff is checked
+/// without waiting:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::{Duration, Instant, SystemTime};
+/// use qstash::retry::{Clock, Sleep};
+///
+/// /// Waits take no time; their sum is how far this clock has moved.
+/// #[derive(Debug, Clone, Default)]
+/// struct Instantaneous(Arc<Mutex<Duration>>);
+///
+/// impl Clock for Instantaneous {
+///     fn now(&self) -> SystemTime {
+///         SystemTime::UNIX_EPOCH + *self.0.lock().unwrap()
+///     }
+///     fn instant(&self) -> Instant {
+///         // Not the real elapsed time, only the waits: fine for a test.
+///         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+///         *START.get_or_init(Instant::now) + *self.0.lock().unwrap()
+///     }
+///     fn sleep(&self, duration: Duration) -> Sleep {
+///         *self.0.lock().unwrap() += duration;
+///         Box::pin(std::future::ready(()))
+///     }
+/// }
+///
+/// let policy = qstash::RetryPolicy::default().clock(Instantaneous::default());
+/// let client = qstash::Client::builder().token("t").retry(policy).build()?;
+/// # Ok::<(), qstash::ConfigError>(())
+/// ```
+pub trait Clock: fmt::Debug + Send + Sync + 'static {
+    /// Wall-clock time, to compare with a 429's reset timestamp.
+    fn now(&self) -> SystemTime;
+    /// Monotonic time, for the total-time budget of a call.
+    fn instant(&self) -> Instant;
+    /// Waits `duration`.
+    fn sleep(&self, duration: Duration) -> Sleep;
+}
+
+/// The real clock: system time and tokio's timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn instant(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// Default for [`RetryPolicy::max_attempts`].
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+/// Default for [`RetryPolicy::initial_delay`].
+pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(250);
+/// Default for [`RetryPolicy::max_delay`].
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(8);
+/// Default for [`RetryPolicy::max_elapsed`].
+pub const DEFAULT_MAX_ELAPSED: Duration = Duration::from_secs(60);
+
+/// When and how often a [`Client`](crate::Client) tries a request again; on
+/// by default ([`RetryPolicy::default`]), off with
+/// [`ClientBuilder::no_retries`](crate::ClientBuilder::no_retries).
+///
+/// Retry `n` (1, 2, …) waits `initial_delay · 2ⁿ⁻¹`, at most `max_delay`,
+/// with jitter: a random point in the upper half of that, so that many
+/// clients failing together do not come back together. A 429 waits until
+/// its `Retry-After` or reset time instead; if that is beyond the budget,
+/// the [`RateLimited`](crate::Error::RateLimited) error comes back at once.
+///
+/// While retries are on, each publish, enqueue and batch entry without
+/// an `Upstash-Deduplication-Id` (and without
+/// `Upstash-Content-Based-Deduplication: true`) gets a random one, the same on
+/// every attempt of the call, so QStash keeps one message if an attempt
+/// reached it but its answer was lost. With retries off nothing is added.
+///
+/// ```
+/// use std::time::Duration;
+/// use qstash::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .max_attempts(6)
+///     .initial_delay(Duration::from_millis(100))
+///     .max_elapsed(Duration::from_secs(20));
+/// let client = qstash::Client::builder().token("my-token").retry(policy).build()?;
+/// # Ok::<(), qstash::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_delay: Duration,
+    max_delay: Duration,
+    max_elapsed: Duration,
+    jitter: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for RetryPolicy {
+    /// [`DEFAULT_MAX_ATTEMPTS`] attempts, [`DEFAULT_INITIAL_DELAY`] doubling
+    /// up to [`DEFAULT_MAX_DELAY`], all within [`DEFAULT_MAX_ELAPSED`], with
+    /// jitter, on the [`SystemClock`].
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            initial_delay: DEFAULT_INITIAL_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            max_elapsed: DEFAULT_MAX_ELAPSED,
+            jitter: true,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt per call: nothing is retried and no deduplication id is added.
+    pub fn none() -> Self {
+        RetryPolicy::default().max_attempts(1)
+    }
+
+    /// Attempts per call, the first included; at least 1.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry; it doubles for each further one.
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// The longest wait between two attempts (a 429's wait excepted, which
+    /// only [`max_elapsed`](Self::max_elapsed) bounds).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The time a call may take, all attempts and waits together. No retry
+    /// is made whose wait would use up what is left of it, and a retry's
+    /// timeout is cut to what remains; the first attempt always has the
+    /// client's full timeout.
+    pub fn max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = budget;
+        self
+    }
+
+    /// Whether waits are randomized (the default) or exact.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The clock that times waits and the budget; [`SystemClock`] by default.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Whether a call may be tried more than once.
+    pub fn retries(&self) -> bool {
+        self.max_attempts > 1
+    }
+
+    /// Attempts per call, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    pub(crate) fn clock_ref(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub(crate) fn budget(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// The backoff before retry number `retry` (1 for the first retry).
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let exponent = retry.saturating_sub(1).min(31);
+        let full = self
+            .initial_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        if self.jitter {
+            // Upper half: a floor keeps a retry from hammering at once.
+            full / 2 + full.mul_f64(random_fraction() / 2.0)
+        } else {
+            full
+        }
+    }
+}
+
+/// Uniform in [0, 1).
+fn random_fraction() -> f64 {
+    let mut bytes = [0u8; 8];
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        // No entropy: no jitter, which is still a correct wait.
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A fresh deduplication id: 128 random bits, hex.
+pub(crate) fn deduplication_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new().fill(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// How safe it is to send a request again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// Repeating it changes nothing (reads, setting state, deleting).
+    Repeatable,
+    /// Repeating it is not safe: it is sent again only when it surely never
+    /// arrived or was refused before QStash acted on it.
+    Once,
+}
+
+/// Operations that only read, or set state that a second identical request
+/// leaves as the first left it.
+pub(crate) const REPEATABLE: &[&str] = &[
+    "get_message",
+    "cancel_message",
+    "cancel_messages",
+    "upsert_queue",
+    "list_queues",
+    "get_queue",
+    "delete_queue",
+    "pause_queue",
+    "resume_queue",
+    "list_schedules",
+    "get_schedule",
+    "delete_schedule",
+    "pause_schedule",
+    "resume_schedule",
+    "list_url_groups",
+    "get_url_group",
+    "delete_url_group",
+    "upsert_url_group_endpoints",
+    "remove_url_group_endpoints",
+    "list_dlq_messages",
+    "delete_dlq_messages",
+    "get_dlq_message",
+    "delete_dlq_message",
+    // A DLQ message leaves the DLQ when retried: a second request finds
+    // nothing to retry (404) instead of delivering twice.
+    "retry_dlq_message",
+    "retry_dlq_messages",
+    "list_flow_control_keys",
+    "get_flow_control_key",
+    "pause_flow_control_key",
+    "resume_flow_control_key",
+    "pin_flow_control_key",
+    "unpin_flow_control_key",
+    "reset_flow_control_rate",
+    "get_global_parallelism",
+    "get_signing_keys",
+    "list_logs",
+];
+
+/// Operations that must not be sent twice once they may have arrived.
+pub(crate) const ONCE: &[&str] = &["create_schedule", "rotate_signing_keys"];
+
+/// Publishing operations, which QStash deduplicates by id.
+pub(crate) const DEDUPLICATED: &[&str] = &["publish_message", "enqueue_message", "batch_messages"];
+
+const DEDUPLICATION_ID: &str = "upstash-deduplication-id";
+const CONTENT_BASED: &str = "upstash-content-based-deduplication";
+
+/// Whether a publish's headers ask QStash to deduplicate it.
+pub(crate) fn headers_deduplicate(headers: &HeaderMap) -> bool {
+    headers.contains_key(DEDUPLICATION_ID)
+        || headers
+            .get(CONTENT_BASED)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Gives a publish or enqueue request a deduplication id unless it has one
+/// (or asks for content-based deduplication); tells whether it is now
+/// deduplicated.
+pub(crate) fn deduplicate_headers(headers: &mut HeaderMap) -> bool {
+    if headers_deduplicate(headers) {
+        return true;
+    }
+    match deduplication_id().and_then(|id| HeaderValue::try_from(id).ok()) {
+        Some(id) => {
+            headers.insert(DEDUPLICATION_ID, id);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The same for every entry of a batch body (a JSON array of objects, each
+/// with a `headers` object); `None` if the body is not that shape, in which
+/// case it is left as it was and is not repeated.
+pub(crate) fn deduplicate_batch(body: &[u8]) -> Option<Option<Vec<u8>>> {
+    let mut entries: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(body).ok()?;
+    let mut changed = false;
+    for entry in &mut entries {
+        let headers = entry
+            .entry("headers")
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        let headers = headers.as_object_mut()?;
+        let has = |name: &str| {
+            headers
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value)
+        };
+        let deduplicated = has(DEDUPLICATION_ID).is_some()
+            || has(CONTENT_BASED)
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        if !deduplicated {
+            headers.insert(
+                "Upstash-Deduplication-Id".into(),
+                serde_json::Value::String(deduplication_id()?),
+            );
+            changed = true;
+        }
+    }
+    if changed {
+        Some(Some(serde_json::to_vec(&entries).ok()?))
+    } else {
+        Some(None)
+    }
+}
+
+/// How safe `request` of `operation` is to repeat, deduplication aside.
+pub(crate) fn safety(operation: &str, request: &reqwest::Request) -> Safety {
+    if REPEATABLE.contains(&operation) {
+        return Safety::Repeatable;
+    }
+    match operation {
+        // With an id, a second create overwrites the first with the same
+        // settings; without one, each request makes another schedule.
+        "create_schedule" if request.headers().contains_key("upstash-schedule-id") => {
+            Safety::Repeatable
+        }
+        _ if ONCE.contains(&operation) || DEDUPLICATED.contains(&operation) => Safety::Once,
+        // An operation a newer spec added: trust HTTP's read methods only.
+        _ if request.method() == reqwest::Method::GET => Safety::Repeatable,
+        _ => Safety::Once,
+    }
+}
+
+/// Why an attempt is worth repeating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The connection could not be opened: the request never left.
+    NotSent,
+    /// QStash said 429.
+    RateLimited,
+    /// The request may have arrived (timeout, lost connection, 5xx).
+    MaybeArrived,
+    /// Nothing to retry.
+    Final,
+}
+
+impl Failure {
+    pub(crate) fn of_status(status: StatusCode) -> Failure {
+        match status.as_u16() {
+            429 => Failure::RateLimited,
+            // Not Implemented and HTTP Version Not Supported do not change.
+            501 | 505 => Failure::Final,
+            500..=599 => Failure::MaybeArrived,
+            _ => Failure::Final,
+        }
+    }
+
+    pub(crate) fn of_error(error: &reqwest::Error) -> Failure {
+        if error.is_connect() {
+            Failure::NotSent
+        } else if error.is_builder() || error.is_redirect() || error.is_status() {
+            Failure::Final
+        } else {
+            Failure::MaybeArrived
+        }
+    }
+
+    /// Whether to try again, given how safe the request is to repeat.
+    pub(crate) fn retryable(self, safety: Safety) -> bool {
+        match self {
+            Failure::NotSent | Failure::RateLimited => true,
+            Failure::MaybeArrived => safety == Safety::Repeatable,
+            Failure::Final => false,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Failure::NotSent => "connect",
+            Failure::RateLimited => "rate_limited",
+            Failure::MaybeArrived => "lost_or_server_error",
+            Failure::Final => "final",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_stays_in_the_upper_half() {
+        let policy = RetryPolicy::default()
+            .initial_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(500))
+            .jitter(false);
+        let waits: Vec<_> = (1..=5).map(|n| policy.backoff(n).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 400, 500, 500]);
+        let policy = policy.jitter(true);
+        for n in 1..=5 {
+            for _ in 0..50 {
+                let wait = policy.backoff(n);
+                let full = Duration::from_millis([100, 200, 400, 500, 500][n as usize - 1]);
+                assert!(wait >= full / 2 && wait <= full, "{wait:?} for {full:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_entries_get_ids_only_where_they_have_none() {
+        let body = br#"[{"destination":"a","headers":{"upstash-deduplication-id":"mine"}},
+            {"destination":"b","headers":{"Upstash-Content-Based-Deduplication":"true"}},
+            {"destination":"c","headers":{}},{"destination":"d"}]"#;
+        let changed = deduplicate_batch(body).expect("a batch").expect("changed");
+        let entries: Vec<serde_json::Value> = serde_json::from_slice(&changed).unwrap();
+        assert_eq!(entries[0]["headers"]["upstash-deduplication-id"], "mine");
+        assert!(
+            entries[1]["headers"]
+                .get("Upstash-Deduplication-Id")
+                .is_none()
+        );
+        let c = entries[2]["headers"]["Upstash-Deduplication-Id"]
+            .as_str()
+            .unwrap();
+        let d = entries[3]["headers"]["Upstash-Deduplication-Id"]
+            .as_str()
+            .unwrap();
+        assert_eq!((c.len(), d.len()), (32, 32));
+        assert_ne!(c, d);
+        assert_eq!(deduplicate_batch(br#"{"not":"a batch"}"#), None);
+        assert_eq!(
+            deduplicate_batch(br#"[{"headers":{"Upstash-Deduplication-Id":"x"}}]"#),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn statuses_and_safety() {
+        assert_eq!(
+            Failure::of_status(StatusCode::TOO_MANY_REQUESTS),
+            Failure::RateLimited
+        );
+        assert_eq!(
+            Failure::of_status(StatusCode::BAD_GATEWAY),
+            Failure::MaybeArrived
+        );
+        assert_eq!(
+            Failure::of_status(StatusCode::NOT_IMPLEMENTED),
+            Failure::Final
+        );
+        assert_eq!(Failure::of_status(StatusCode::CONFLICT), Failure::Final);
+        assert!(!Failure::MaybeArrived.retryable(Safety::Once));
+        assert!(Failure::NotSent.retryable(Safety::Once));
+        assert!(Failure::RateLimited.retryable(Safety::Once));
+    }
+}
