@@ -81,7 +81,10 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
         let entry = message.log(LogEntryState::Active, now);
         let attempt = Attempt {
             id: id.to_owned(),
-            url: message.url.clone(),
+            // What goes on the request line is the parsed URL (a space
+            // becomes %20, an empty path `/`); the signature's `sub` must
+            // name that same URL for the receiver to find it.
+            url: url::Url::parse(&message.url).map_or_else(|_| message.url.clone(), String::from),
             method: message.method.clone(),
             headers: message.headers.clone(),
             body: message.body.clone(),

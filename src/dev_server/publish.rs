@@ -154,10 +154,10 @@ fn destination_from(uri: &Uri, prefix: &str) -> Result<String, ApiError> {
 }
 
 fn percent_decode(raw: &str) -> Result<String, ApiError> {
-    url::form_urlencoded::parse(format!("d={}", raw.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned())
-        .ok_or_else(|| ApiError::bad_request("no destination given"))
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| ApiError::bad_request("the destination is not UTF-8 once decoded"))
 }
 
 /// Checks the destination (a URL, or the name of an existing URL group)

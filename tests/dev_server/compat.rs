@@ -140,3 +140,25 @@ async fn logs_answer_on_v2_events_and_schedule_patch_is_routed() {
     assert_eq!(status, 501);
     assert!(answer["error"].as_str().unwrap().contains("pause_schedule"));
 }
+
+#[tokio::test]
+async fn a_percent_encoded_destination_is_decoded() {
+    let server = server(DevClock::manual()).await;
+    let mut endpoint = Endpoint::start(&server).await;
+    // What a client that encodes path parameters (progenitor's default) sends.
+    let destination = format!("{}/encoded path", endpoint.url)
+        .replace(':', "%3A")
+        .replace('/', "%2F")
+        .replace(' ', "%20");
+    let (status, answer) = raw(
+        &server.url(),
+        Method::POST,
+        &format!("/v2/publish/{destination}"),
+        "x",
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let delivery = endpoint.next().await;
+    assert_eq!(delivery.path, "/encoded%20path");
+    delivery.verified.expect("verifies");
+}
