@@ -66,6 +66,8 @@
 //! - [`receiver`]: verifying the `Upstash-Signature` of incoming deliveries
 //!   ([`Receiver`], [`RequestVerifier`], axum extractors with the `axum`
 //!   feature) and signing test deliveries ([`Signer`]).
+//! - [`dev_server`] (feature `dev-server`): a local QStash server, in
+//!   process, that delivers, signs, retries and logs like QStash.
 //! - [`Error`]: what a call can fail with; [`ConfigError`]: what building a
 //!   client or a receiver can fail with.
 //! - [`api`]: the generated builder of every operation, for what the
@@ -78,6 +80,8 @@ pub mod api;
 mod auth;
 mod client;
 mod config;
+#[cfg(feature = "dev-server")]
+pub mod dev_server;
 pub mod dlq;
 mod error;
 pub mod filters;

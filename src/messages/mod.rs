@@ -23,7 +23,7 @@ mod duration;
 mod flow_control;
 mod headers;
 mod message;
-mod retry_delay;
+pub(crate) mod retry_delay;
 
 pub use batch::Batch;
 pub use callback::Callback;

@@ -25,6 +25,11 @@ const FUNCTIONS: &[(&str, usize)] = &[
 /// the first retry).
 const VARIABLE: &str = "retried";
 
+/// Deeper nesting is refused: the parser recurses, and the dev server
+/// parses what any client sends, so a header of `((((...` must not
+/// overflow its stack.
+const MAX_DEPTH: usize = 64;
+
 /// Checks `expression`, reporting a mistake as the option `field`.
 pub(crate) fn check(field: &'static str, expression: &str) -> Result<(), InvalidInput> {
     evaluate(expression, 0)
@@ -39,6 +44,7 @@ pub(crate) fn evaluate(expression: &str, retried: u32) -> Result<f64, String> {
         text: expression,
         at: 0,
         retried: f64::from(retried),
+        depth: 0,
     };
     if expression.trim().is_empty() {
         return Err("the expression is empty".into());
@@ -55,6 +61,7 @@ struct Parser<'a> {
     text: &'a str,
     at: usize,
     retried: f64,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -106,10 +113,17 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<f64, String> {
-        if self.eat('-') {
-            return Ok(-self.unary()?);
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} deep"));
         }
-        self.atom()
+        let value = if self.eat('-') {
+            self.unary().map(|v| -v)
+        } else {
+            self.atom()
+        };
+        self.depth -= 1;
+        value
     }
 
     fn atom(&mut self) -> Result<f64, String> {
@@ -227,6 +241,8 @@ mod tests {
             ("sqrt(1, 2)", "takes 1 argument(s), not 2"),
             ("1.2.3", "not a number"),
             ("1000 *", "ends too early"),
+            ("(".repeat(100_000).as_str(), "nested more than 64 deep"),
+            ("-".repeat(100_000).as_str(), "nested more than 64 deep"),
         ] {
             let error = check("retry_delay", expression).unwrap_err();
             assert_eq!(error.field(), "retry_delay");

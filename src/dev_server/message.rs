@@ -1,0 +1,168 @@
+//! A message as the server keeps it, and its views in the API's models.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderName, HeaderValue, Method};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::options::CallbackOptions;
+use super::redact::Redact;
+use super::retry_delay::RetryDelay;
+use crate::types;
+
+/// Retries when the publisher names none, as QStash documents.
+pub(crate) const DEFAULT_RETRIES: u32 = 3;
+
+/// What a message is for: callbacks do not get callbacks of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Message,
+    Callback,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Message {
+    pub(crate) id: String,
+    pub(crate) kind: Kind,
+    pub(crate) url: String,
+    pub(crate) method: Method,
+    /// Sent with every attempt: the stripped `Upstash-Forward-*` headers and
+    /// `Content-Type`.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: Bytes,
+    pub(crate) max_retries: u32,
+    pub(crate) retried: u32,
+    pub(crate) retry_delay: Option<RetryDelay>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) not_before_ms: u64,
+    pub(crate) created_at_ms: u64,
+    pub(crate) callback: Option<CallbackOptions>,
+    pub(crate) failure_callback: Option<CallbackOptions>,
+    pub(crate) topic_name: Option<String>,
+    pub(crate) endpoint_name: Option<String>,
+    pub(crate) queue_name: Option<String>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) caller_ip: Option<String>,
+    pub(crate) flow_control_key: Option<String>,
+    /// What the API shows hashed; deliveries use the real values.
+    pub(crate) redact: Redact,
+    /// An attempt is on the wire.
+    pub(crate) in_flight: bool,
+    /// Cancelled while an attempt was on the wire: no further attempts.
+    pub(crate) cancel_requested: bool,
+}
+
+impl Message {
+    pub(crate) fn header_map(&self) -> HashMap<String, Vec<String>> {
+        header_map(&self.headers)
+    }
+
+    /// The headers as the API shows them.
+    fn shown_headers(&self) -> HashMap<String, Vec<String>> {
+        self.redact.headers(self.header_map())
+    }
+
+    pub(crate) fn view(&self) -> types::Message {
+        let (body, body_base64) = body_fields(&self.redact.body(&self.body));
+        types::Message {
+            body,
+            body_base64,
+            callback: self.callback.as_ref().map(|c| c.url.clone()),
+            caller_ip: self.caller_ip.clone(),
+            created_at: Some(ms_i64(self.created_at_ms)),
+            endpoint_name: self.endpoint_name.clone(),
+            failure_callback: self.failure_callback.as_ref().map(|c| c.url.clone()),
+            flow_control_key: self.flow_control_key.clone(),
+            header: self.shown_headers(),
+            label: self.labels.first().cloned(),
+            labels: self.labels.clone(),
+            max_retries: Some(i64::from(self.max_retries)),
+            message_id: Some(self.id.clone()),
+            method: Some(self.method.to_string()),
+            not_before: Some(ms_i64(self.not_before_ms)),
+            parallelism: None,
+            period: None,
+            queue_name: self.queue_name.clone(),
+            rate: None,
+            schedule_id: None,
+            topic_name: self.topic_name.clone(),
+            url: Some(self.url.clone()),
+        }
+    }
+
+    /// A log entry in `state` at `time_ms`, with the message's settings.
+    pub(crate) fn log(&self, state: types::LogEntryState, time_ms: u64) -> types::LogEntry {
+        let callback_headers = |c: &Option<CallbackOptions>| {
+            c.as_ref()
+                .map(|c| header_map(&c.forward))
+                .unwrap_or_default()
+        };
+        types::LogEntry {
+            body: Some(STANDARD.encode(self.redact.body(&self.body))),
+            callback: self.callback.as_ref().map(|c| c.url.clone()),
+            callback_headers: callback_headers(&self.callback),
+            endpoint_name: self.endpoint_name.clone(),
+            error: None,
+            failure_callback: self.failure_callback.as_ref().map(|c| c.url.clone()),
+            failure_callback_headers: callback_headers(&self.failure_callback),
+            header: self.shown_headers(),
+            label: self.labels.first().cloned(),
+            labels: self.labels.clone(),
+            max_retries: Some(i64::from(self.max_retries)),
+            message_id: Some(self.id.clone()),
+            method: Some(self.method.to_string()),
+            next_delivery_time: None,
+            queue_name: self.queue_name.clone(),
+            response_body: None,
+            response_headers: HashMap::new(),
+            response_status: None,
+            retry_delay_expression: self.retry_delay.as_ref().map(|r| r.source().to_owned()),
+            schedule_id: None,
+            state: Some(state),
+            time: Some(ms_i64(time_ms)),
+            timeout: self
+                .timeout
+                .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+            topic_name: self.topic_name.clone(),
+            url: Some(self.url.clone()),
+        }
+    }
+}
+
+/// Header names as QStash shows them: `Content-Type`, `X-Trace`.
+pub(crate) fn header_map(headers: &[(HeaderName, HeaderValue)]) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in headers {
+        map.entry(canonical(name.as_str()))
+            .or_default()
+            .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    map
+}
+
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `body` when it is UTF-8, `bodyBase64` otherwise, as the API reports it.
+pub(crate) fn body_fields(body: &[u8]) -> (Option<String>, Option<String>) {
+    match std::str::from_utf8(body) {
+        Ok(text) => (Some(text.to_owned()), None),
+        Err(_) => (None, Some(STANDARD.encode(body))),
+    }
+}
+
+pub(crate) fn ms_i64(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}

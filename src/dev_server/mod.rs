@@ -1,0 +1,278 @@
+//! A local QStash server, in process, for development and tests without an
+//! account or a network (feature `dev-server`).
+//!
+//! It accepts the official dev server's default token and signs deliveries
+//! with its default signing keys, so code written against
+//! `npx @upstash/qstash-cli dev` works unchanged. Messages published to it
+//! are delivered to their destinations with `Upstash-Signature` and the
+//! other delivery headers, retried with QStash's backoff, moved to the DLQ
+//! when retries run out, and logged at every state change. Queues,
+//! schedules and flow control answer `501` for now.
+//!
+//! ```no_run
+//! use qstash::dev_server::DevServer;
+//! use qstash::messages::{Destination, Message};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = DevServer::start().await?; // 127.0.0.1, a free port
+//! let client = server.client()?;
+//! let receiver = server.receiver()?; // verifies what the server delivers
+//! let message = Message::new(Destination::url("http://127.0.0.1:3000/jobs")).text("hello");
+//! client.messages().publish(message).send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Delays and retries follow a [`DevClock`]: [`DevClock::manual`] for tests
+//! that move time themselves, [`DevClock::scaled`] to make a day pass in
+//! milliseconds.
+
+mod auth;
+mod clock;
+mod delivery;
+mod dlq;
+mod error;
+mod keys;
+mod logs;
+mod message;
+mod messages;
+mod options;
+mod publish;
+mod query;
+mod redact;
+mod retry_delay;
+mod routes;
+mod state;
+mod url_groups;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use self::clock::DevClock;
+pub use self::error::StartError;
+use self::state::{Shared, SigningKeys};
+use crate::receiver::Receiver;
+use crate::{Client, ConfigError};
+
+/// The official dev server's default token (public, documented).
+pub const DEFAULT_TOKEN: &str =
+    "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
+/// The official dev server's default current signing key.
+pub const DEFAULT_CURRENT_SIGNING_KEY: &str = "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r";
+/// The official dev server's default next signing key.
+pub const DEFAULT_NEXT_SIGNING_KEY: &str = "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs";
+/// The port the official dev server (and `qstash-dev-server`) listens on.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// A running dev server. Dropping it stops the server and its deliveries.
+pub struct DevServer {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
+}
+
+impl DevServer {
+    /// Settings for a server: address, token, keys, clock.
+    pub fn builder() -> DevServerBuilder {
+        DevServerBuilder::default()
+    }
+
+    /// A server on 127.0.0.1 on a free port, with the default token and
+    /// keys and the system clock.
+    pub async fn start() -> Result<DevServer, StartError> {
+        DevServer::builder().start().await
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Its base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The token it accepts.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// The current and next signing keys (they change when rotated).
+    pub fn signing_keys(&self) -> (String, String) {
+        let state = self.shared.lock();
+        (state.keys.current.clone(), state.keys.next.clone())
+    }
+
+    /// The clock its delays and retries follow.
+    pub fn clock(&self) -> &DevClock {
+        &self.shared.clock
+    }
+
+    /// A client for this server, with its token.
+    pub fn client(&self) -> Result<Client, ConfigError> {
+        Client::builder()
+            .base_url(self.url())
+            .token(self.token())
+            .build()
+    }
+
+    /// A receiver holding this server's current signing keys.
+    pub fn receiver(&self) -> Result<Receiver, ConfigError> {
+        let (current, next) = self.signing_keys();
+        Receiver::new(&current, &next)
+    }
+
+    /// Waits until a log entry matching `predicate` is recorded (or already
+    /// is) and returns the first such entry, so tests can await a state
+    /// change (`DELIVERED`, `FAILED`, ...) instead of sleeping.
+    ///
+    /// ```no_run
+    /// # async fn run(server: qstash::dev_server::DevServer, id: String) {
+    /// use qstash::types::LogEntryState;
+    /// let delivered = server
+    ///     .wait_for_log(|entry| {
+    ///         entry.message_id.as_deref() == Some(&*id)
+    ///             && entry.state == Some(LogEntryState::Delivered)
+    ///     })
+    ///     .await;
+    /// # }
+    /// ```
+    pub async fn wait_for_log(
+        &self,
+        predicate: impl Fn(&crate::types::LogEntry) -> bool,
+    ) -> crate::types::LogEntry {
+        let mut logged = self.shared.lock().logged.subscribe();
+        let mut checked = 0;
+        loop {
+            {
+                let state = self.shared.lock();
+                if let Some(entry) = state.logs[checked..].iter().find(|e| predicate(e)) {
+                    return entry.clone();
+                }
+                checked = state.logs.len();
+                logged.borrow_and_update();
+            }
+            // The sender lives as long as `self`, so this cannot fail.
+            let _ = logged.changed().await;
+        }
+    }
+
+    /// Every log entry so far, oldest first.
+    pub fn logs(&self) -> Vec<crate::types::LogEntry> {
+        self.shared.lock().logs.clone()
+    }
+
+    /// Serves until the process ends (or the server task fails).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.scheduler.abort();
+    }
+}
+
+impl std::fmt::Debug for DevServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevServer")
+            .field("address", &self.address)
+            .field("clock", self.clock())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to start a [`DevServer`].
+#[derive(Debug, Clone)]
+pub struct DevServerBuilder {
+    address: SocketAddr,
+    token: String,
+    current_key: String,
+    next_key: String,
+    clock: DevClock,
+}
+
+impl Default for DevServerBuilder {
+    fn default() -> DevServerBuilder {
+        DevServerBuilder {
+            address: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            token: DEFAULT_TOKEN.to_owned(),
+            current_key: DEFAULT_CURRENT_SIGNING_KEY.to_owned(),
+            next_key: DEFAULT_NEXT_SIGNING_KEY.to_owned(),
+            clock: DevClock::system(),
+        }
+    }
+}
+
+impl DevServerBuilder {
+    /// Listen on 127.0.0.1 at `port` (0, the default: any free port).
+    pub fn port(mut self, port: u16) -> DevServerBuilder {
+        self.address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        self
+    }
+
+    /// Listen on `address`.
+    pub fn address(mut self, address: SocketAddr) -> DevServerBuilder {
+        self.address = address;
+        self
+    }
+
+    /// Accept `token` instead of [`DEFAULT_TOKEN`].
+    pub fn token(mut self, token: impl Into<String>) -> DevServerBuilder {
+        self.token = token.into();
+        self
+    }
+
+    /// Sign with these keys instead of the defaults.
+    pub fn signing_keys(mut self, current: &str, next: &str) -> DevServerBuilder {
+        self.current_key = current.to_owned();
+        self.next_key = next.to_owned();
+        self
+    }
+
+    /// Follow `clock` for delays and retries.
+    pub fn clock(mut self, clock: DevClock) -> DevServerBuilder {
+        self.clock = clock;
+        self
+    }
+
+    /// Binds the address and starts serving and delivering, on the current
+    /// tokio runtime.
+    pub async fn start(self) -> Result<DevServer, StartError> {
+        let keys = SigningKeys::new(&self.current_key, &self.next_key)?;
+        crate::install_crypto_provider();
+        let http = reqwest::Client::builder().build()?;
+        let listener =
+            TcpListener::bind(self.address)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: self.address,
+                    source,
+                })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: self.address,
+            source,
+        })?;
+        let shared = Arc::new(Shared::new(keys, self.clock, self.token, http));
+        let app =
+            routes::router(Arc::clone(&shared)).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            // Accept errors are retried inside axum::serve; it only returns
+            // when the listener is gone.
+            let _ = axum::serve(listener, app).await;
+        });
+        let scheduler = tokio::spawn(delivery::run_scheduler(Arc::clone(&shared)));
+        Ok(DevServer {
+            address,
+            shared,
+            server,
+            scheduler,
+        })
+    }
+}

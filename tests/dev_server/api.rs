@@ -1,0 +1,559 @@
+//! The HTTP surface: auth, routing of every operation, bad requests, and
+//! responses that validate against the spec's schemas.
+
+#[path = "../support/json_schema.rs"]
+mod json_schema;
+
+use qstash::dev_server::{DEFAULT_TOKEN, DevClock};
+use qstash::types;
+use reqwest::Method;
+use schemars::schema_for;
+use serde_json::{Value, json};
+
+use crate::{Endpoint, reached, server, single_id};
+
+/// A raw request with the dev token; returns the status and JSON body.
+async fn call(
+    base: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text:?}"))
+    };
+    (status, value)
+}
+
+fn assert_error(what: &str, (status, body): (u16, Value), expected: u16, mentions: &str) {
+    assert_eq!(status, expected, "{what}: {body}");
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no error field in {body}"));
+    assert!(
+        message.contains(mentions),
+        "{what}: {message:?} should mention {mentions:?}"
+    );
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
+}
+
+#[tokio::test]
+async fn the_token_is_required_as_bearer_or_query_parameter() {
+    let server = server(DevClock::manual()).await;
+    let http = reqwest::Client::new();
+    let keys = format!("{}/v2/keys", server.url());
+    let none = http.get(&keys).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert!(none.text().await.unwrap().contains("missing token"));
+    let wrong = http.get(&keys).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap(),
+        json!({"error": "invalid token"})
+    );
+    let query = http
+        .get(&keys)
+        .query(&[("qstash_token", DEFAULT_TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query.status(), 200);
+}
+
+#[tokio::test]
+async fn every_operation_is_routed_and_the_unimplemented_ones_answer_501() {
+    let server = server(DevClock::manual()).await;
+    let part_two = [
+        (Method::POST, "/v2/queues", "upsert_queue"),
+        (Method::GET, "/v2/queues", "list_queues"),
+        (Method::GET, "/v2/queues/q", "get_queue"),
+        (Method::DELETE, "/v2/queues/q", "delete_queue"),
+        (Method::POST, "/v2/queues/q/pause", "pause_queue"),
+        (Method::POST, "/v2/queues/q/resume", "resume_queue"),
+        (
+            Method::POST,
+            "/v2/schedules/https://example.com/a",
+            "create_schedule",
+        ),
+        (Method::GET, "/v2/schedules", "list_schedules"),
+        (Method::GET, "/v2/schedules/scd_1", "get_schedule"),
+        (Method::DELETE, "/v2/schedules/scd_1", "delete_schedule"),
+        (Method::POST, "/v2/schedules/scd_1/pause", "pause_schedule"),
+        (
+            Method::POST,
+            "/v2/schedules/scd_1/resume",
+            "resume_schedule",
+        ),
+        (Method::GET, "/v2/flowControl", "list_flow_control_keys"),
+        (Method::GET, "/v2/flowControl/k", "get_flow_control_key"),
+        (
+            Method::POST,
+            "/v2/flowControl/k/pause",
+            "pause_flow_control_key",
+        ),
+        (
+            Method::POST,
+            "/v2/flowControl/k/resume",
+            "resume_flow_control_key",
+        ),
+        (
+            Method::POST,
+            "/v2/flowControl/k/pin",
+            "pin_flow_control_key",
+        ),
+        (
+            Method::POST,
+            "/v2/flowControl/k/unpin",
+            "unpin_flow_control_key",
+        ),
+        (
+            Method::POST,
+            "/v2/flowControl/k/resetRate",
+            "reset_flow_control_rate",
+        ),
+        (
+            Method::GET,
+            "/v2/globalParallelism",
+            "get_global_parallelism",
+        ),
+    ];
+    for (method, path, operation) in part_two {
+        let answer = call(&server.url(), method.clone(), path, &[], "").await;
+        assert_error(&format!("{method} {path}"), answer, 501, operation);
+    }
+    // The other 20 operations of the spec answer something else than 404/405/501.
+    let implemented = [
+        (Method::POST, "/v2/publish/https://example.com/x"),
+        (Method::POST, "/v2/enqueue/q/https://example.com/x"),
+        (Method::POST, "/v2/batch"),
+        (Method::GET, "/v2/messages/m"),
+        (Method::DELETE, "/v2/messages/m"),
+        (Method::DELETE, "/v2/messages"),
+        (Method::GET, "/v2/topics"),
+        (Method::GET, "/v2/topics/g"),
+        (Method::DELETE, "/v2/topics/g"),
+        (Method::POST, "/v2/topics/g/endpoints"),
+        (Method::DELETE, "/v2/topics/g/endpoints"),
+        (Method::GET, "/v2/dlq"),
+        (Method::DELETE, "/v2/dlq"),
+        (Method::GET, "/v2/dlq/1-1"),
+        (Method::DELETE, "/v2/dlq/1-1"),
+        (Method::POST, "/v2/dlq/retry/1-1"),
+        (Method::POST, "/v2/dlq/retry"),
+        (Method::GET, "/v2/keys"),
+        (Method::POST, "/v2/keys/rotate"),
+        (Method::GET, "/v2/logs"),
+    ];
+    for (method, path) in implemented {
+        let (status, body) = call(&server.url(), method.clone(), path, &[], "").await;
+        assert!(
+            ![405, 501].contains(&status),
+            "{method} {path}: {status} {body}"
+        );
+        if status == 404 {
+            assert!(
+                !body["error"].as_str().unwrap().contains("route"),
+                "{method} {path}: {body}"
+            );
+        }
+    }
+    assert_error(
+        "unknown route",
+        call(&server.url(), Method::GET, "/v2/nothing", &[], "").await,
+        404,
+        "route",
+    );
+    assert_error(
+        "wrong method",
+        call(&server.url(), Method::PUT, "/v2/keys", &[], "").await,
+        405,
+        "method",
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() {
+    let server = server(DevClock::manual()).await;
+    let base = server.url();
+    let publish = |destination: &'static str,
+                   headers: &'static [(&'static str, &'static str)],
+                   body: &'static str| {
+        let base = base.clone();
+        async move {
+            call(
+                &base,
+                Method::POST,
+                &format!("/v2/publish/{destination}"),
+                headers,
+                body,
+            )
+            .await
+        }
+    };
+    let url = "https://example.com/x";
+    assert_error(
+        "bad scheme",
+        publish("ftp://example.com/x", &[], "").await,
+        400,
+        "destination",
+    );
+    assert_error(
+        "no host",
+        publish("https://", &[], "").await,
+        400,
+        "destination",
+    );
+    assert_error(
+        "not a group name",
+        publish("a:b", &[], "").await,
+        400,
+        "destination",
+    );
+    assert_error(
+        "unknown group",
+        publish("nogroup", &[], "").await,
+        400,
+        "nogroup",
+    );
+    let bad_headers: &[(&str, &str, &str)] = &[
+        ("Upstash-Method", "TRACE", "Upstash-Method"),
+        ("Upstash-Retries", "many", "Upstash-Retries"),
+        ("Upstash-Retry-Delay", "pow(2,", "Upstash-Retry-Delay"),
+        ("Upstash-Delay", "10 minutes", "Upstash-Delay"),
+        ("Upstash-Timeout", "1y", "Upstash-Timeout"),
+        ("Upstash-Not-Before", "soon", "Upstash-Not-Before"),
+        ("Upstash-Callback", "not a url", "Upstash-Callback"),
+        (
+            "Upstash-Failure-Callback",
+            "mailto:a@b",
+            "Upstash-Failure-Callback",
+        ),
+        (
+            "Upstash-Content-Based-Deduplication",
+            "maybe",
+            "Content-Based",
+        ),
+        ("Upstash-Redact-Fields", "cookies", "Upstash-Redact-Fields"),
+    ];
+    for (name, value, mentions) in bad_headers {
+        let answer = call(
+            &base,
+            Method::POST,
+            &format!("/v2/publish/{url}"),
+            &[(name, value)],
+            "",
+        )
+        .await;
+        assert_error(name, answer, 400, mentions);
+    }
+    // The expression parser recurses: nesting is capped, not a stack overflow.
+    let deep = "(".repeat(50_000);
+    let answer = call(
+        &base,
+        Method::POST,
+        &format!("/v2/publish/{url}"),
+        &[("Upstash-Retry-Delay", &deep)],
+        "",
+    )
+    .await;
+    assert_error("deeply nested retry delay", answer, 400, "nested");
+    assert_error(
+        "batch not JSON",
+        call(&base, Method::POST, "/v2/batch", &[], "{").await,
+        400,
+        "JSON array",
+    );
+    assert_error(
+        "batch bad item",
+        call(
+            &base,
+            Method::POST,
+            "/v2/batch",
+            &[],
+            r#"[{"destination":"https://a.com"},{"destination":"x:y"}]"#,
+        )
+        .await,
+        400,
+        "item 1",
+    );
+    assert_error(
+        "endpoints body",
+        call(
+            &base,
+            Method::POST,
+            "/v2/topics/g/endpoints",
+            &[],
+            r#"{"endpoints":[{"url":"nope"}]}"#,
+        )
+        .await,
+        400,
+        "endpoint URL",
+    );
+    assert_error(
+        "bad state",
+        call(&base, Method::GET, "/v2/logs?state=DONE", &[], "").await,
+        400,
+        "state",
+    );
+    assert_error(
+        "bad cursor",
+        call(&base, Method::GET, "/v2/dlq?cursor=abc", &[], "").await,
+        400,
+        "cursor",
+    );
+    assert_error(
+        "path not UTF-8",
+        call(&base, Method::GET, "/v2/messages/%FF", &[], "").await,
+        400,
+        "UTF-8",
+    );
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let (status, body) = {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/v2/publish/{url}"))
+            .bearer_auth(DEFAULT_TOKEN)
+            .body(huge)
+            .send()
+            .await
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().await.unwrap(),
+        )
+    };
+    assert_eq!(status, 413, "{body}");
+    assert!(body["error"].is_string());
+    // Nothing was stored by any of these, and the server still answers.
+    assert!(server.logs().is_empty(), "{:?}", server.logs());
+    let (status, _) = call(&base, Method::GET, "/v2/keys", &[], "").await;
+    assert_eq!(status, 200);
+}
+
+/// Checks `value` against the JSON Schema of `T`, strictly (no property the
+/// schema lacks) and by deserializing it.
+fn conforms<T: schemars::JsonSchema + serde::de::DeserializeOwned>(what: &str, value: &Value) {
+    let root = serde_json::to_value(schema_for!(T)).unwrap();
+    let mut errors = Vec::new();
+    json_schema::validate(&root, &root, value, what, &mut errors);
+    assert!(errors.is_empty(), "{what}: {errors:#?}\n{value}");
+    serde_json::from_value::<T>(value.clone()).unwrap_or_else(|e| panic!("{what}: {e}\n{value}"));
+}
+
+#[tokio::test]
+async fn implemented_responses_validate_against_the_spec_schemas() {
+    let server = server(DevClock::manual()).await;
+    let endpoint = Endpoint::start(&server).await;
+    let base = server.url();
+    let ok = |what: &str, (status, body): (u16, Value), expected: u16| {
+        assert_eq!(status, expected, "{what}: {body}");
+        body
+    };
+    let group = format!(
+        r#"{{"endpoints":[{{"name":"a","url":"{}/a"}}]}}"#,
+        endpoint.url
+    );
+    ok(
+        "upsert endpoints",
+        call(&base, Method::POST, "/v2/topics/g/endpoints", &[], &group).await,
+        200,
+    );
+    conforms::<Vec<types::UrlGroup>>(
+        "list url groups",
+        &ok(
+            "list",
+            call(&base, Method::GET, "/v2/topics", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::UrlGroup>(
+        "get url group",
+        &ok(
+            "get",
+            call(&base, Method::GET, "/v2/topics/g", &[], "").await,
+            200,
+        ),
+    );
+
+    let delayed = &[
+        ("Upstash-Delay", "1d"),
+        ("Upstash-Label", "l"),
+        ("Upstash-Callback", "http://127.0.0.1:9/cb"),
+    ];
+    let single = ok(
+        "publish",
+        call(
+            &base,
+            Method::POST,
+            &format!("/v2/publish/{}/p", endpoint.url),
+            delayed,
+            "{}",
+        )
+        .await,
+        200,
+    );
+    conforms::<types::PublishMessageResponse>("publish", &single);
+    conforms::<types::PublishMessageResponse>(
+        "publish to group",
+        &ok(
+            "group",
+            call(&base, Method::POST, "/v2/publish/g", &[], "hi").await,
+            200,
+        ),
+    );
+    conforms::<types::EnqueueMessageResponse>(
+        "enqueue",
+        &ok(
+            "enqueue",
+            call(
+                &base,
+                Method::POST,
+                &format!("/v2/enqueue/q/{}/q", endpoint.url),
+                &[],
+                "hi",
+            )
+            .await,
+            200,
+        ),
+    );
+    let batch = format!(
+        r#"[{{"destination":"{}/b","body":"1","headers":{{"Upstash-Retries":"0"}}}},{{"destination":"g"}}]"#,
+        endpoint.url
+    );
+    conforms::<Vec<types::BatchMessagesResponseItem>>(
+        "batch",
+        &ok(
+            "batch",
+            call(&base, Method::POST, "/v2/batch", &[], &batch).await,
+            200,
+        ),
+    );
+    let id = single["messageId"].as_str().unwrap();
+    conforms::<types::Message>(
+        "get message",
+        &ok(
+            "get",
+            call(&base, Method::GET, &format!("/v2/messages/{id}"), &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::CancelMessagesResponse>(
+        "cancel messages",
+        &ok(
+            "cancel",
+            call(
+                &base,
+                Method::DELETE,
+                &format!("/v2/messages?messageIds={id}"),
+                &[],
+                "",
+            )
+            .await,
+            200,
+        ),
+    );
+
+    let failing = single_id(
+        serde_json::from_value(ok(
+            "failing",
+            call(
+                &base,
+                Method::POST,
+                &format!("/v2/publish/{}/fail", endpoint.url),
+                &[("Upstash-Retries", "0")],
+                "\u{0}\u{1}",
+            )
+            .await,
+            200,
+        ))
+        .unwrap(),
+    );
+    reached(&server, &failing, types::LogEntryState::Failed).await;
+    let dlq = ok(
+        "dlq",
+        call(&base, Method::GET, "/v2/dlq", &[], "").await,
+        200,
+    );
+    conforms::<types::ListDlqMessagesResponse>("list dlq", &dlq);
+    let dlq_id = dlq["messages"][0]["dlqId"].as_str().unwrap().to_owned();
+    conforms::<types::DlqMessage>(
+        "get dlq",
+        &ok(
+            "get dlq",
+            call(&base, Method::GET, &format!("/v2/dlq/{dlq_id}"), &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::PublishResponse>(
+        "retry dlq",
+        &ok(
+            "retry",
+            call(
+                &base,
+                Method::POST,
+                &format!("/v2/dlq/retry/{dlq_id}"),
+                &[],
+                "",
+            )
+            .await,
+            201,
+        ),
+    );
+    conforms::<types::RetryDlqMessagesResponse>(
+        "bulk retry",
+        &ok(
+            "bulk retry",
+            call(&base, Method::POST, "/v2/dlq/retry?label=none", &[], "").await,
+            201,
+        ),
+    );
+    conforms::<types::DeleteDlqMessagesResponse>(
+        "bulk delete",
+        &ok(
+            "bulk delete",
+            call(&base, Method::DELETE, "/v2/dlq?label=none", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::SigningKeys>(
+        "keys",
+        &ok(
+            "keys",
+            call(&base, Method::GET, "/v2/keys", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::SigningKeys>(
+        "rotate",
+        &ok(
+            "rotate",
+            call(&base, Method::POST, "/v2/keys/rotate", &[], "").await,
+            200,
+        ),
+    );
+    let logs = ok(
+        "logs",
+        call(&base, Method::GET, "/v2/logs", &[], "").await,
+        200,
+    );
+    assert!(logs["logs"].as_array().unwrap().len() > 5);
+    conforms::<types::ListLogsResponse>("logs", &logs);
+    conforms::<types::Error>(
+        "error",
+        &call(&base, Method::GET, "/v2/messages/none", &[], "")
+            .await
+            .1,
+    );
+}
