@@ -21,7 +21,8 @@ mod streams;
 
 use std::path::PathBuf;
 
-use qstash::Client;
+use qstash::retry::{Clock, Sleep};
+use qstash::{Client, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -31,6 +32,24 @@ static ALLOCATOR: memory::CountingAllocator = memory::CountingAllocator;
 
 pub const TOKEN: &str = "test-token";
 
+/// The real time, with backoff waits that end at once.
+#[derive(Debug)]
+struct NoWait;
+
+impl Clock for NoWait {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+
+    fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
+
+    fn sleep(&self, _: std::time::Duration) -> Sleep {
+        Box::pin(std::future::ready(()))
+    }
+}
+
 /// A mock server and a client pointed at it.
 pub struct Api {
     pub server: MockServer,
@@ -38,12 +57,14 @@ pub struct Api {
 }
 
 impl Api {
-    /// A server with no mocks yet (tests mount their own).
+    /// A server with no mocks yet (tests mount their own), and a client
+    /// that retries as in production but does not wait out its backoff.
     pub async fn empty() -> Api {
         let server = MockServer::start().await;
         let client = Client::builder()
             .token(TOKEN)
             .base_url(server.uri())
+            .retry(RetryPolicy::default().clock(NoWait))
             .build()
             .expect("a client for the mock server");
         Api { server, client }

@@ -392,3 +392,42 @@ async fn every_page_is_authenticated() {
         assert!(request.headers.get("authorization").is_none());
     }
 }
+
+/// The client's retry policy applies to each page: a page whose first
+/// answer is a 503 is asked again, and the walk goes on.
+#[tokio::test]
+async fn a_page_that_fails_once_is_retried_and_the_walk_goes_on() {
+    let api = Api::empty().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/logs"))
+        .and(query_param("cursor", "c1"))
+        .respond_with(error_reply(503, "try again"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&api.server)
+        .await;
+    for (cursor, page) in [
+        (None, logs_page(&["m1"], Some("c1"))),
+        (Some("c1"), logs_page(&["m2"], None)),
+    ] {
+        let mock = Mock::given(method("GET")).and(path("/v2/logs"));
+        let mock = match cursor {
+            None => mock.and(query_param_is_missing("cursor")),
+            Some(cursor) => mock.and(query_param("cursor", cursor)),
+        };
+        mock.respond_with(page).mount(&api.server).await;
+    }
+
+    let ids: Vec<String> = api
+        .client
+        .logs()
+        .list()
+        .stream()
+        .map_ok(|entry| entry.message_id.expect("message id"))
+        .try_collect()
+        .await
+        .expect("the 503 is retried");
+    assert_eq!(ids, ["m1", "m2"]);
+    let cursors = cursors_sent(&api).await;
+    assert_eq!(cursors, [None, Some("c1".into()), Some("c1".into())]);
+}
