@@ -12,8 +12,10 @@ mod compat;
 mod delivery;
 mod management;
 mod messaging;
+mod queues;
 mod retries;
 mod robustness;
+mod schedules;
 mod state;
 
 use std::future::Future;
