@@ -304,6 +304,77 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         400,
         "UTF-8",
     );
+    let schedule = |cron: &'static str| {
+        let base = base.clone();
+        async move {
+            call(
+                &base,
+                Method::POST,
+                "/v2/schedules/https://example.com/s",
+                &[("Upstash-Cron", cron)],
+                "",
+            )
+            .await
+        }
+    };
+    assert_error("bad cron", schedule("* * *").await, 400, "five fields");
+    assert_error(
+        "bad minute",
+        schedule("61 * * * *").await,
+        400,
+        "Upstash-Cron",
+    );
+    assert_error(
+        "unknown zone",
+        schedule("CRON_TZ=Mars/Olympus * * * * *").await,
+        400,
+        "Mars/Olympus",
+    );
+    assert_error(
+        "no cron",
+        call(
+            &base,
+            Method::POST,
+            "/v2/schedules/https://example.com/s",
+            &[],
+            "",
+        )
+        .await,
+        400,
+        "Upstash-Cron",
+    );
+    assert_error(
+        "bad queue name",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"a b","parallelism":1}"#,
+        )
+        .await,
+        400,
+        "queue name",
+    );
+    assert_error(
+        "zero parallelism",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"q","parallelism":0}"#,
+        )
+        .await,
+        400,
+        "parallelism",
+    );
+    assert_error(
+        "bad flow-control value",
+        publish(url, &[("Upstash-Flow-Control-Value", "speed=9")], "").await,
+        400,
+        "Upstash-Flow-Control-Value",
+    );
     let huge = "x".repeat(3 * 1024 * 1024);
     let (status, body) = {
         let response = reqwest::Client::new()
@@ -534,6 +605,119 @@ async fn implemented_responses_validate_against_the_spec_schemas() {
     );
     assert!(logs["logs"].as_array().unwrap().len() > 5);
     conforms::<types::ListLogsResponse>("logs", &logs);
+    // Queues, schedules and flow control.
+    ok(
+        "upsert queue",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"q2","parallelism":2}"#,
+        )
+        .await,
+        200,
+    );
+    conforms::<Vec<types::Queue>>(
+        "list queues",
+        &ok(
+            "list queues",
+            call(&base, Method::GET, "/v2/queues", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::Queue>(
+        "get queue",
+        &ok(
+            "get queue",
+            call(&base, Method::GET, "/v2/queues/q2", &[], "").await,
+            200,
+        ),
+    );
+    let created = ok(
+        "create schedule",
+        call(
+            &base,
+            Method::POST,
+            &format!("/v2/schedules/{}/s", endpoint.url),
+            &[
+                ("Upstash-Cron", "CRON_TZ=Europe/Berlin */5 * * * *"),
+                ("Upstash-Delay", "10s"),
+                ("Upstash-Callback", "http://127.0.0.1:9/cb"),
+                ("Upstash-Forward-X-A", "b"),
+            ],
+            "\u{0}\u{1}",
+        )
+        .await,
+        200,
+    );
+    conforms::<types::CreateScheduleResponse>("create schedule", &created);
+    let schedule_id = created["scheduleId"].as_str().unwrap();
+    conforms::<Vec<types::Schedule>>(
+        "list schedules",
+        &ok(
+            "list schedules",
+            call(&base, Method::GET, "/v2/schedules", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::Schedule>(
+        "get schedule",
+        &ok(
+            "get schedule",
+            call(
+                &base,
+                Method::GET,
+                &format!("/v2/schedules/{schedule_id}"),
+                &[],
+                "",
+            )
+            .await,
+            200,
+        ),
+    );
+    ok(
+        "flow-controlled publish",
+        call(
+            &base,
+            Method::POST,
+            &format!("/v2/publish/{}/f", endpoint.url),
+            &[
+                ("Upstash-Flow-Control-Key", "fk"),
+                (
+                    "Upstash-Flow-Control-Value",
+                    "parallelism=2, rate=5, period=1m",
+                ),
+            ],
+            "",
+        )
+        .await,
+        200,
+    );
+    conforms::<Vec<types::FlowControlKey>>(
+        "list keys",
+        &ok(
+            "list keys",
+            call(&base, Method::GET, "/v2/flowControl", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::FlowControlKey>(
+        "get key",
+        &ok(
+            "get key",
+            call(&base, Method::GET, "/v2/flowControl/fk", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::GetGlobalParallelismResponse>(
+        "global parallelism",
+        &ok(
+            "global parallelism",
+            call(&base, Method::GET, "/v2/globalParallelism", &[], "").await,
+            200,
+        ),
+    );
     conforms::<types::Error>(
         "error",
         &call(&base, Method::GET, "/v2/messages/none", &[], "")

@@ -10,6 +10,7 @@ mod api;
 mod binary;
 mod compat;
 mod delivery;
+mod flow_control;
 mod management;
 mod messaging;
 mod queues;
