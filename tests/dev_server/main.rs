@@ -11,6 +11,7 @@ mod binary;
 mod compat;
 mod delivery;
 mod flow_control;
+mod load;
 mod management;
 mod messaging;
 mod queues;
