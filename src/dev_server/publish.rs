@@ -74,6 +74,7 @@ pub(crate) async fn enqueue(
         .split_once('/')
         .filter(|(queue, destination)| !queue.is_empty() && !destination.is_empty())
         .ok_or_else(|| ApiError::bad_request("expected /v2/enqueue/<queue>/<destination>"))?;
+    super::queues::check_name(queue)?;
     let queue = Some(queue.to_owned());
     publish_one(&shared, peer, destination.to_owned(), queue, &headers, body)
 }
@@ -121,6 +122,9 @@ pub(crate) async fn batch(
         }
         let at = |e: ApiError| ApiError::new(e.status, format!("item {index}: {}", e.message));
         let options = Options::parse(&headers).map_err(at)?;
+        if let Some(queue) = &item.queue {
+            super::queues::check_name(queue).map_err(at)?;
+        }
         let body = Bytes::from(item.body.unwrap_or_default());
         prepared.push(prepare(&shared, item.destination, options, body, item.queue).map_err(at)?);
     }

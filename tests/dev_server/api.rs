@@ -357,6 +357,19 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         "queue name",
     );
     assert_error(
+        "enqueue to a bad queue name",
+        call(
+            &base,
+            Method::POST,
+            "/v2/enqueue/a%20b/https://example.com/x",
+            &[],
+            "",
+        )
+        .await,
+        400,
+        "queue name",
+    );
+    assert_error(
         "zero parallelism",
         call(
             &base,
