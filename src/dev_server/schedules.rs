@@ -108,6 +108,7 @@ fn view(state: &Store, id: &str, schedule: &Schedule) -> types::Schedule {
     }
     let labels = options.labels.clone().unwrap_or_default();
     let (body, body_base64) = body_fields(&schedule.body);
+    let limits = options.flow_control;
     types::Schedule {
         body,
         body_base64,
@@ -134,10 +135,16 @@ fn view(state: &Store, id: &str, schedule: &Schedule) -> types::Schedule {
             .as_str()
             .to_owned(),
         next_schedule_time: schedule.next_ms.map(ms_i64),
-        parallelism: None,
-        period: None,
+        parallelism: limits
+            .and_then(|l| l.parallelism)
+            .map(|p| i64::try_from(p).unwrap_or(i64::MAX)),
+        period: limits
+            .and_then(|l| l.period_ms)
+            .map(|ms| i64::try_from(ms / 1000).unwrap_or(i64::MAX)),
         queue_name: None,
-        rate: None,
+        rate: limits
+            .and_then(|l| l.rate)
+            .map(|r| i64::try_from(r).unwrap_or(i64::MAX)),
         retries: Some(i64::from(options.retries.unwrap_or(DEFAULT_RETRIES))),
         retry_delay_expression: options.retry_delay.as_ref().map(|r| r.source().to_owned()),
         schedule_id: id.to_owned(),

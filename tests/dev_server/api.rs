@@ -658,6 +658,8 @@ async fn implemented_responses_validate_against_the_spec_schemas() {
                 ("Upstash-Delay", "10s"),
                 ("Upstash-Callback", "http://127.0.0.1:9/cb"),
                 ("Upstash-Forward-X-A", "b"),
+                ("Upstash-Flow-Control-Key", "sk"),
+                ("Upstash-Flow-Control-Value", "rate=5, period=1m"),
             ],
             "\u{0}\u{1}",
         )
