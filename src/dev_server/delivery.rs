@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::message::{Kind, Message, header_map, ms_i64};
 use super::redact::Redact;
 use super::retry_delay::default_backoff;
+use super::schedules;
 use super::state::{DlqEntry, Response, Shared, State, random_id};
 use crate::receiver::Signer;
 use crate::types::LogEntryState;
@@ -29,9 +30,22 @@ pub(crate) async fn run_scheduler(shared: Arc<Shared>) {
         clock.borrow_and_update();
         scheduled.borrow_and_update();
         let now = shared.clock.now_ms();
-        let (ready, next) = shared.lock().take_due(now);
+        let (firings, ready, next) = {
+            let mut state = shared.lock();
+            let firings = state.due_firings(now);
+            state.wake_flows(now);
+            let (ready, next) = state.take_due(now);
+            let next = [next, state.next_firing(), state.next_flow_wake()]
+                .into_iter()
+                .flatten()
+                .min();
+            (firings, ready, next)
+        };
         for id in ready {
             start_attempt(&shared, &id);
+        }
+        for firing in firings {
+            schedules::fire(&shared, firing);
         }
         let wait = next.and_then(|at| shared.clock.real_wait_until(at));
         tokio::select! {
@@ -60,6 +74,7 @@ struct Attempt {
     body: Bytes,
     retried: u32,
     topic_name: Option<String>,
+    schedule_id: Option<String>,
     caller_ip: Option<String>,
     timeout: Option<Duration>,
     signer: Signer,
@@ -77,6 +92,16 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
         if message.in_flight {
             return;
         }
+        if let Some(key) = message.flow_control_key.clone() {
+            if message.flow_admitted {
+                message.flow_admitted = false;
+            } else if !state.admit_flow(&key, id, now) {
+                return;
+            }
+        }
+        let Some(message) = state.messages.get_mut(id) else {
+            return;
+        };
         message.in_flight = true;
         let entry = message.log(LogEntryState::Active, now);
         let attempt = Attempt {
@@ -90,6 +115,7 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
             body: message.body.clone(),
             retried: message.retried,
             topic_name: message.topic_name.clone(),
+            schedule_id: message.schedule_id.clone(),
             caller_ip: message.caller_ip.clone(),
             timeout: message.timeout,
             signer,
@@ -122,6 +148,9 @@ fn build_request(http: &reqwest::Client, attempt: &Attempt) -> reqwest::RequestB
     ];
     if let Some(topic) = &attempt.topic_name {
         upstash.push(("upstash-topic-name", topic.clone()));
+    }
+    if let Some(schedule) = &attempt.schedule_id {
+        upstash.push(("upstash-schedule-id", schedule.clone()));
     }
     if let Some(ip) = &attempt.caller_ip {
         upstash.push(("upstash-caller-ip", ip.clone()));
@@ -177,8 +206,12 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
         return;
     };
     message.in_flight = false;
+    if let Some(key) = &message.flow_control_key {
+        state.flow_finished(key, now);
+    }
     let delivered = matches!(&outcome, Ok(r) if (200..300).contains(&r.status));
     if delivered {
+        state.release(&message);
         state.log(message.log(LogEntryState::Delivered, now));
         callback(&mut state, &message, Target::Callback, &outcome, None, now);
         return;
@@ -194,6 +227,7 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
         Err(reason) => error.error = Some(reason.clone()),
     }
     if message.cancel_requested {
+        state.release(&message);
         state.log(error);
         state.log(message.log(LogEntryState::Cancelled, now));
     } else if message.retried < message.max_retries {
@@ -213,6 +247,7 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
         state.messages.insert(id.to_owned(), message);
         state.reschedule(id, next);
     } else {
+        state.release(&message);
         state.log(error);
         state.log(message.log(LogEntryState::Failed, now));
         let dlq_seq = (message.kind == Kind::Message).then(|| state.next_seq());
@@ -322,7 +357,9 @@ fn callback(
         labels: Vec::new(),
         caller_ip: None,
         flow_control_key: None,
+        schedule_id: None,
         redact: Redact::default(),
+        flow_admitted: false,
         in_flight: false,
         cancel_requested: false,
     };

@@ -48,7 +48,7 @@ fn view(entry: &DlqEntry) -> types::DlqMessage {
         response_body_base64,
         response_header: response.map(|r| r.headers.clone()).unwrap_or_default(),
         response_status: response.map(|r| i64::from(r.status)),
-        schedule_id: None,
+        schedule_id: m.schedule_id,
         topic_name: m.topic_name,
         url: m.url,
     }

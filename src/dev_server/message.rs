@@ -47,8 +47,12 @@ pub(crate) struct Message {
     pub(crate) labels: Vec<String>,
     pub(crate) caller_ip: Option<String>,
     pub(crate) flow_control_key: Option<String>,
+    /// The schedule that produced it.
+    pub(crate) schedule_id: Option<String>,
     /// What the API shows hashed; deliveries use the real values.
     pub(crate) redact: Redact,
+    /// Its flow-control key let it start: a slot is reserved for it.
+    pub(crate) flow_admitted: bool,
     /// An attempt is on the wire.
     pub(crate) in_flight: bool,
     /// Cancelled while an attempt was on the wire: no further attempts.
@@ -87,7 +91,7 @@ impl Message {
             period: None,
             queue_name: self.queue_name.clone(),
             rate: None,
-            schedule_id: None,
+            schedule_id: self.schedule_id.clone(),
             topic_name: self.topic_name.clone(),
             url: Some(self.url.clone()),
         }
@@ -120,7 +124,7 @@ impl Message {
             response_headers: HashMap::new(),
             response_status: None,
             retry_delay_expression: self.retry_delay.as_ref().map(|r| r.source().to_owned()),
-            schedule_id: None,
+            schedule_id: self.schedule_id.clone(),
             state: Some(state),
             time: Some(ms_i64(time_ms)),
             timeout: self

@@ -87,6 +87,10 @@ fn cancel_one(state: &mut Store, id: &str, now: u64) -> bool {
         let entry = message.log(LogEntryState::CancelRequested, now);
         state.log(entry);
     } else if let Some(message) = state.messages.remove(id) {
+        state.release(&message);
+        if let (true, Some(key)) = (message.flow_admitted, &message.flow_control_key) {
+            state.flow_finished(key, now);
+        }
         state.log(message.log(LogEntryState::CancelRequested, now));
         state.log(message.log(LogEntryState::Cancelled, now));
     }

@@ -6,8 +6,10 @@
 //! `npx @upstash/qstash-cli dev` works unchanged. Messages published to it
 //! are delivered to their destinations with `Upstash-Signature` and the
 //! other delivery headers, retried with QStash's backoff, moved to the DLQ
-//! when retries run out, and logged at every state change. Queues,
-//! schedules and flow control answer `501` for now.
+//! when retries run out, and logged at every state change. Queues keep
+//! their order and parallelism, schedules fire on their cron expression
+//! (`CRON_TZ=<zone>` included), and flow-control keys hold deliveries to
+//! their parallelism and rate: every operation of the spec is served.
 //!
 //! ```no_run
 //! use qstash::dev_server::DevServer;
@@ -22,7 +24,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Delays and retries follow a [`DevClock`]: [`DevClock::manual`] for tests
+//! Delays, retries, cron schedules and rate periods follow a [`DevClock`]: [`DevClock::manual`] for tests
 //! that move time themselves, [`DevClock::scaled`] to make a day pass in
 //! milliseconds.
 
@@ -31,6 +33,7 @@ mod clock;
 mod delivery;
 mod dlq;
 mod error;
+mod flow_control;
 mod keys;
 mod logs;
 mod message;
@@ -38,9 +41,11 @@ mod messages;
 mod options;
 mod publish;
 mod query;
+mod queues;
 mod redact;
 mod retry_delay;
 mod routes;
+mod schedules;
 mod state;
 mod url_groups;
 

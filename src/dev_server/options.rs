@@ -5,6 +5,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::error::ApiError;
+use super::flow_control::Limits;
 use super::redact::Redact;
 use super::retry_delay::RetryDelay;
 
@@ -33,6 +34,7 @@ pub(crate) struct Options {
     pub(crate) callback: Option<CallbackOptions>,
     pub(crate) failure_callback: Option<CallbackOptions>,
     pub(crate) flow_control_key: Option<String>,
+    pub(crate) flow_control: Option<Limits>,
     pub(crate) redact: Option<Redact>,
 }
 
@@ -95,6 +97,9 @@ impl Options {
             callback: callback(headers, CALLBACK)?,
             failure_callback: callback(headers, FAILURE_CALLBACK)?,
             flow_control_key: text("upstash-flow-control-key")?.map(String::from),
+            flow_control: text("upstash-flow-control-value")?
+                .map(Limits::parse)
+                .transpose()?,
             redact: text("upstash-redact-fields")?
                 .map(Redact::parse)
                 .transpose()?,

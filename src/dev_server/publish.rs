@@ -34,6 +34,15 @@ pub(crate) struct Prepared {
     options: Options,
     body: Bytes,
     queue: Option<String>,
+    schedule_id: Option<String>,
+}
+
+impl Prepared {
+    /// The message(s) of a schedule firing: they carry its id.
+    pub(crate) fn fired_by(mut self, schedule_id: &str) -> Prepared {
+        self.schedule_id = Some(schedule_id.to_owned());
+        self
+    }
 }
 
 /// What a publish answers: one message, or one per URL-group endpoint.
@@ -65,6 +74,7 @@ pub(crate) async fn enqueue(
         .split_once('/')
         .filter(|(queue, destination)| !queue.is_empty() && !destination.is_empty())
         .ok_or_else(|| ApiError::bad_request("expected /v2/enqueue/<queue>/<destination>"))?;
+    super::queues::check_name(queue)?;
     let queue = Some(queue.to_owned());
     publish_one(&shared, peer, destination.to_owned(), queue, &headers, body)
 }
@@ -112,6 +122,9 @@ pub(crate) async fn batch(
         }
         let at = |e: ApiError| ApiError::new(e.status, format!("item {index}: {}", e.message));
         let options = Options::parse(&headers).map_err(at)?;
+        if let Some(queue) = &item.queue {
+            super::queues::check_name(queue).map_err(at)?;
+        }
         let body = Bytes::from(item.body.unwrap_or_default());
         prepared.push(prepare(&shared, item.destination, options, body, item.queue).map_err(at)?);
     }
@@ -130,7 +143,7 @@ pub(crate) async fn batch(
 /// The destination from the request line, kept as the official SDKs send it
 /// (unencoded, its own `?query` becoming the request's); a percent-encoded
 /// one is decoded.
-fn destination_from(uri: &Uri, prefix: &str) -> Result<String, ApiError> {
+pub(crate) fn destination_from(uri: &Uri, prefix: &str) -> Result<String, ApiError> {
     let raw = uri.path().strip_prefix(prefix).unwrap_or_default();
     let mut destination = if raw.contains("://") {
         raw.to_owned()
@@ -205,6 +218,7 @@ pub(crate) fn prepare(
         options,
         body,
         queue,
+        schedule_id: None,
     })
 }
 
@@ -230,6 +244,9 @@ pub(crate) fn commit(shared: &Shared, prepared: Prepared, caller: Option<SocketA
     if let Some(content_type) = &options.content_type {
         headers.push((CONTENT_TYPE, content_type.clone()));
     }
+    if let (Some(key), Some(limits)) = (&options.flow_control_key, options.flow_control) {
+        state.configure_flow(key, limits, now);
+    }
     let mut ids = Vec::with_capacity(prepared.targets.len());
     for target in prepared.targets {
         let message = Message {
@@ -253,7 +270,9 @@ pub(crate) fn commit(shared: &Shared, prepared: Prepared, caller: Option<SocketA
             labels: options.labels.clone().unwrap_or_default(),
             caller_ip: caller.map(|peer| peer.ip().to_string()),
             flow_control_key: options.flow_control_key.clone(),
+            schedule_id: prepared.schedule_id.clone(),
             redact: options.redact.clone().unwrap_or_default(),
+            flow_admitted: false,
             in_flight: false,
             cancel_requested: false,
         };

@@ -167,8 +167,7 @@ impl Filter {
             && any(&self.path, parsed.as_ref().map(|u| u.path()))
             && any(&self.topic_name, message.topic_name.as_deref())
             && any(&self.queue_name, message.queue_name.as_deref())
-            // No schedules yet (part 2): a schedule filter matches nothing.
-            && self.schedule_id.is_empty()
+            && any(&self.schedule_id, message.schedule_id.as_deref())
             && (self.label.is_empty() || message.labels.iter().any(|l| self.label.contains(l)))
             && any(&self.flow_control_key, message.flow_control_key.as_deref())
             && any(&self.caller_ip, message.caller_ip.as_deref())

@@ -1,87 +1,23 @@
-//! Every operation of the vendored spec, routed: implemented ones to their
-//! handlers, the rest (queues, schedules, flow control: part 2) to a 501
-//! naming the operation.
+//! Every operation of the vendored spec, routed to its handler.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::to_bytes;
-use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{Method, StatusCode};
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, delete, get, on, post};
+use axum::routing::{MethodFilter, delete, get, on, post};
 
 use super::error::ApiError;
 use super::state::Shared;
-use super::{auth, dlq, keys, logs, messages, publish, url_groups};
-
-/// Operations this part does not implement yet: (method, path, operation).
-const NOT_IMPLEMENTED: &[(MethodFilter, &str, &str)] = &[
-    (MethodFilter::POST, "/v2/queues", "upsert_queue"),
-    (MethodFilter::GET, "/v2/queues", "list_queues"),
-    (MethodFilter::GET, "/v2/queues/{queueName}", "get_queue"),
-    (
-        MethodFilter::DELETE,
-        "/v2/queues/{queueName}",
-        "delete_queue",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/queues/{queueName}/pause",
-        "pause_queue",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/queues/{queueName}/resume",
-        "resume_queue",
-    ),
-    (MethodFilter::GET, "/v2/schedules", "list_schedules"),
-    (
-        MethodFilter::GET,
-        "/v2/flowControl",
-        "list_flow_control_keys",
-    ),
-    (
-        MethodFilter::GET,
-        "/v2/flowControl/{key}",
-        "get_flow_control_key",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/flowControl/{key}/pause",
-        "pause_flow_control_key",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/flowControl/{key}/resume",
-        "resume_flow_control_key",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/flowControl/{key}/pin",
-        "pin_flow_control_key",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/flowControl/{key}/unpin",
-        "unpin_flow_control_key",
-    ),
-    (
-        MethodFilter::POST,
-        "/v2/flowControl/{key}/resetRate",
-        "reset_flow_control_rate",
-    ),
-    (
-        MethodFilter::GET,
-        "/v2/globalParallelism",
-        "get_global_parallelism",
-    ),
-];
+use super::{
+    auth, dlq, flow_control, keys, logs, messages, publish, queues, schedules, url_groups,
+};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let mut api = Router::new()
+    let api = Router::new()
         .route("/v2/publish/{*destination}", post(publish::publish))
         .route("/v2/enqueue/{queue}/{*destination}", post(publish::enqueue))
         .route("/v2/batch", post(publish::batch))
@@ -103,6 +39,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/dlq/{id}", get(dlq::get).delete(dlq::delete))
         .route("/v2/dlq/retry/{id}", post(dlq::retry))
         .route("/v2/dlq/retry", post(dlq::retry_many))
+        .route("/v2/queues", post(queues::upsert).get(queues::list))
+        .route("/v2/queues/{name}", get(queues::get).delete(queues::delete))
+        .route("/v2/queues/{name}/pause", post(queues::pause))
+        .route("/v2/queues/{name}/resume", post(queues::resume))
         .route("/v2/keys", get(keys::get))
         .route("/v2/keys/rotate", post(keys::rotate))
         .route("/v2/logs", get(logs::list))
@@ -116,12 +56,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                     .or(MethodFilter::POST)
                     .or(MethodFilter::PATCH)
                     .or(MethodFilter::DELETE),
-                schedule,
+                schedules::route,
             ),
+        )
+        .route("/v2/schedules", get(schedules::list))
+        .route("/v2/flowControl", get(flow_control::list))
+        .route("/v2/flowControl/{key}", get(flow_control::get))
+        .route("/v2/flowControl/{key}/pause", post(flow_control::pause))
+        .route("/v2/flowControl/{key}/resume", post(flow_control::resume))
+        .route("/v2/flowControl/{key}/pin", post(flow_control::pin))
+        .route("/v2/flowControl/{key}/unpin", post(flow_control::unpin))
+        .route(
+            "/v2/flowControl/{key}/resetRate",
+            post(flow_control::reset_rate),
+        )
+        .route(
+            "/v2/globalParallelism",
+            get(flow_control::global_parallelism),
         );
-    for (method, path, operation) in NOT_IMPLEMENTED {
-        api = api.route(path, not_implemented(*method, operation));
-    }
     api.route_layer(from_fn_with_state(Arc::clone(&shared), auth::require_token))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
@@ -132,41 +84,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         })
         .layer(map_response(json_errors))
         .with_state(shared)
-}
-
-fn not_implemented(method: MethodFilter, operation: &'static str) -> MethodRouter<Arc<Shared>> {
-    on(method, move || async move { part_two(operation) })
-}
-
-fn part_two(operation: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        format!("{operation} is not implemented by this dev server yet"),
-    )
-}
-
-async fn schedule(request: Request) -> ApiError {
-    let rest = request.uri().path().trim_start_matches("/v2/schedules/");
-    let action = rest.rsplit_once('/').map(|(_, last)| last);
-    let operation = match (request.method(), action) {
-        // The official SDKs send PATCH where the spec says POST.
-        (&Method::POST | &Method::PATCH, Some("pause")) if !rest.contains("://") => {
-            "pause_schedule"
-        }
-        (&Method::POST | &Method::PATCH, Some("resume")) if !rest.contains("://") => {
-            "resume_schedule"
-        }
-        (&Method::POST, _) => "create_schedule",
-        (&Method::GET, _) => "get_schedule",
-        (&Method::DELETE, _) => "delete_schedule",
-        _ => {
-            return ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed on this route",
-            );
-        }
-    };
-    part_two(operation)
 }
 
 /// Rejections axum produces itself (a path that is not UTF-8, a body over

@@ -2,7 +2,7 @@
 //! that keep the schedule and the logs consistent.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -40,6 +40,9 @@ impl Shared {
                 dlq: BTreeMap::new(),
                 logs: Vec::new(),
                 url_groups: BTreeMap::new(),
+                queues: BTreeMap::new(),
+                schedules: BTreeMap::new(),
+                flow_keys: BTreeMap::new(),
                 seq: 0,
                 logged: watch::channel(0).0,
                 scheduled: watch::channel(0).0,
@@ -96,6 +99,34 @@ pub(crate) struct UrlGroup {
     pub(crate) endpoints: Vec<types::Endpoint>,
 }
 
+/// A queue: messages enqueued to it wait in order for one of its
+/// `parallelism` slots. A message holds its slot from its first attempt
+/// until it is delivered, failed or cancelled (retries included), so a
+/// queue with parallelism 1 delivers strictly in order.
+pub(crate) struct Queue {
+    pub(crate) created_at_ms: u64,
+    pub(crate) updated_at_ms: u64,
+    pub(crate) parallelism: usize,
+    pub(crate) paused: bool,
+    /// Not started yet, oldest first (may hold ids cancelled since).
+    pub(crate) waiting: VecDeque<String>,
+    /// Holding a slot.
+    pub(crate) active: HashSet<String>,
+}
+
+impl Queue {
+    pub(crate) fn new(now_ms: u64, parallelism: usize) -> Queue {
+        Queue {
+            created_at_ms: now_ms,
+            updated_at_ms: now_ms,
+            parallelism,
+            paused: false,
+            waiting: VecDeque::new(),
+            active: HashSet::new(),
+        }
+    }
+}
+
 pub(crate) struct Dedup {
     pub(crate) expires_ms: u64,
     pub(crate) message_ids: Vec<(String, String)>,
@@ -113,6 +144,9 @@ pub(crate) struct State {
     /// Oldest first; an entry's index is its cursor.
     pub(crate) logs: Vec<types::LogEntry>,
     pub(crate) url_groups: BTreeMap<String, UrlGroup>,
+    pub(crate) queues: BTreeMap<String, Queue>,
+    pub(crate) schedules: BTreeMap<String, super::schedules::Schedule>,
+    pub(crate) flow_keys: BTreeMap<String, super::flow_control::FlowKey>,
     seq: u64,
     /// The number of log entries, for those waiting on one.
     pub(crate) logged: watch::Sender<usize>,
@@ -127,8 +161,20 @@ impl State {
         self.seq
     }
 
-    /// Stores `message` and schedules its next attempt at `due_ms`.
+    /// Stores `message` and schedules its next attempt at `due_ms`; a
+    /// message for a queue waits for a slot of it instead (the queue is
+    /// created, with parallelism 1, if there is none).
     pub(crate) fn schedule(&mut self, message: Message, due_ms: u64) {
+        if let Some(name) = message.queue_name.clone() {
+            let queue = self
+                .queues
+                .entry(name.clone())
+                .or_insert_with(|| Queue::new(message.created_at_ms, 1));
+            queue.waiting.push_back(message.id.clone());
+            self.messages.insert(message.id.clone(), message);
+            self.pump_queue(&name);
+            return;
+        }
         let seq = self.next_seq();
         self.due.push(Reverse((due_ms, seq, message.id.clone())));
         self.messages.insert(message.id.clone(), message);
@@ -140,6 +186,41 @@ impl State {
         let seq = self.next_seq();
         self.due.push(Reverse((due_ms, seq, id.to_owned())));
         self.scheduled.send_modify(|generation| *generation += 1);
+    }
+
+    /// Gives free slots of queue `name` to its oldest waiting messages,
+    /// unless it is paused.
+    pub(crate) fn pump_queue(&mut self, name: &str) {
+        let Some(queue) = self.queues.get_mut(name) else {
+            return;
+        };
+        let mut started = Vec::new();
+        while !queue.paused && queue.active.len() < queue.parallelism {
+            let Some(id) = queue.waiting.pop_front() else {
+                break;
+            };
+            // A message cancelled while waiting is gone from the store.
+            if let Some(message) = self.messages.get(&id) {
+                queue.active.insert(id.clone());
+                started.push((id, message.not_before_ms));
+            }
+        }
+        for (id, due) in started {
+            self.reschedule(&id, due);
+        }
+    }
+
+    /// `message` is done (delivered, failed or cancelled): its queue slot,
+    /// if it had one, goes to the next message.
+    pub(crate) fn release(&mut self, message: &Message) {
+        let Some(name) = &message.queue_name else {
+            return;
+        };
+        if let Some(queue) = self.queues.get_mut(name)
+            && queue.active.remove(&message.id)
+        {
+            self.pump_queue(name);
+        }
     }
 
     /// Ids of messages due at `now_ms`, in order; and when the next one is.

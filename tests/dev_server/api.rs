@@ -74,68 +74,10 @@ async fn the_token_is_required_as_bearer_or_query_parameter() {
 }
 
 #[tokio::test]
-async fn every_operation_is_routed_and_the_unimplemented_ones_answer_501() {
+async fn every_operation_of_the_spec_is_routed_and_none_answers_501() {
     let server = server(DevClock::manual()).await;
-    let part_two = [
-        (Method::POST, "/v2/queues", "upsert_queue"),
-        (Method::GET, "/v2/queues", "list_queues"),
-        (Method::GET, "/v2/queues/q", "get_queue"),
-        (Method::DELETE, "/v2/queues/q", "delete_queue"),
-        (Method::POST, "/v2/queues/q/pause", "pause_queue"),
-        (Method::POST, "/v2/queues/q/resume", "resume_queue"),
-        (
-            Method::POST,
-            "/v2/schedules/https://example.com/a",
-            "create_schedule",
-        ),
-        (Method::GET, "/v2/schedules", "list_schedules"),
-        (Method::GET, "/v2/schedules/scd_1", "get_schedule"),
-        (Method::DELETE, "/v2/schedules/scd_1", "delete_schedule"),
-        (Method::POST, "/v2/schedules/scd_1/pause", "pause_schedule"),
-        (
-            Method::POST,
-            "/v2/schedules/scd_1/resume",
-            "resume_schedule",
-        ),
-        (Method::GET, "/v2/flowControl", "list_flow_control_keys"),
-        (Method::GET, "/v2/flowControl/k", "get_flow_control_key"),
-        (
-            Method::POST,
-            "/v2/flowControl/k/pause",
-            "pause_flow_control_key",
-        ),
-        (
-            Method::POST,
-            "/v2/flowControl/k/resume",
-            "resume_flow_control_key",
-        ),
-        (
-            Method::POST,
-            "/v2/flowControl/k/pin",
-            "pin_flow_control_key",
-        ),
-        (
-            Method::POST,
-            "/v2/flowControl/k/unpin",
-            "unpin_flow_control_key",
-        ),
-        (
-            Method::POST,
-            "/v2/flowControl/k/resetRate",
-            "reset_flow_control_rate",
-        ),
-        (
-            Method::GET,
-            "/v2/globalParallelism",
-            "get_global_parallelism",
-        ),
-    ];
-    for (method, path, operation) in part_two {
-        let answer = call(&server.url(), method.clone(), path, &[], "").await;
-        assert_error(&format!("{method} {path}"), answer, 501, operation);
-    }
-    // The other 20 operations of the spec answer something else than 404/405/501.
-    let implemented = [
+    // Every operation of the spec answers something else than 404/405/501.
+    let operations = [
         (Method::POST, "/v2/publish/https://example.com/x"),
         (Method::POST, "/v2/enqueue/q/https://example.com/x"),
         (Method::POST, "/v2/batch"),
@@ -156,8 +98,50 @@ async fn every_operation_is_routed_and_the_unimplemented_ones_answer_501() {
         (Method::GET, "/v2/keys"),
         (Method::POST, "/v2/keys/rotate"),
         (Method::GET, "/v2/logs"),
+        (Method::POST, "/v2/queues"),
+        (Method::GET, "/v2/queues"),
+        (Method::GET, "/v2/queues/q"),
+        (Method::DELETE, "/v2/queues/q"),
+        (Method::POST, "/v2/queues/q/pause"),
+        (Method::POST, "/v2/queues/q/resume"),
+        (Method::POST, "/v2/schedules/https://example.com/a"),
+        (Method::GET, "/v2/schedules"),
+        (Method::GET, "/v2/schedules/scd_1"),
+        (Method::DELETE, "/v2/schedules/scd_1"),
+        (Method::POST, "/v2/schedules/scd_1/pause"),
+        (Method::POST, "/v2/schedules/scd_1/resume"),
+        (Method::GET, "/v2/flowControl"),
+        (Method::GET, "/v2/flowControl/k"),
+        (Method::POST, "/v2/flowControl/k/pause"),
+        (Method::POST, "/v2/flowControl/k/resume"),
+        (Method::POST, "/v2/flowControl/k/pin?parallelism=2"),
+        (Method::POST, "/v2/flowControl/k/unpin?parallelism=true"),
+        (Method::POST, "/v2/flowControl/k/resetRate"),
+        (Method::GET, "/v2/globalParallelism"),
     ];
-    for (method, path) in implemented {
+    let spec: Value = serde_norway::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/qstash.yaml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let in_spec: usize = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        operations.len(),
+        in_spec,
+        "one request per operation of the spec"
+    );
+    for (method, path) in operations {
         let (status, body) = call(&server.url(), method.clone(), path, &[], "").await;
         assert!(
             ![405, 501].contains(&status),
@@ -319,6 +303,90 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         call(&base, Method::GET, "/v2/messages/%FF", &[], "").await,
         400,
         "UTF-8",
+    );
+    let schedule = |cron: &'static str| {
+        let base = base.clone();
+        async move {
+            call(
+                &base,
+                Method::POST,
+                "/v2/schedules/https://example.com/s",
+                &[("Upstash-Cron", cron)],
+                "",
+            )
+            .await
+        }
+    };
+    assert_error("bad cron", schedule("* * *").await, 400, "five fields");
+    assert_error(
+        "bad minute",
+        schedule("61 * * * *").await,
+        400,
+        "Upstash-Cron",
+    );
+    assert_error(
+        "unknown zone",
+        schedule("CRON_TZ=Mars/Olympus * * * * *").await,
+        400,
+        "Mars/Olympus",
+    );
+    assert_error(
+        "no cron",
+        call(
+            &base,
+            Method::POST,
+            "/v2/schedules/https://example.com/s",
+            &[],
+            "",
+        )
+        .await,
+        400,
+        "Upstash-Cron",
+    );
+    assert_error(
+        "bad queue name",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"a b","parallelism":1}"#,
+        )
+        .await,
+        400,
+        "queue name",
+    );
+    assert_error(
+        "enqueue to a bad queue name",
+        call(
+            &base,
+            Method::POST,
+            "/v2/enqueue/a%20b/https://example.com/x",
+            &[],
+            "",
+        )
+        .await,
+        400,
+        "queue name",
+    );
+    assert_error(
+        "zero parallelism",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"q","parallelism":0}"#,
+        )
+        .await,
+        400,
+        "parallelism",
+    );
+    assert_error(
+        "bad flow-control value",
+        publish(url, &[("Upstash-Flow-Control-Value", "speed=9")], "").await,
+        400,
+        "Upstash-Flow-Control-Value",
     );
     let huge = "x".repeat(3 * 1024 * 1024);
     let (status, body) = {
@@ -550,6 +618,121 @@ async fn implemented_responses_validate_against_the_spec_schemas() {
     );
     assert!(logs["logs"].as_array().unwrap().len() > 5);
     conforms::<types::ListLogsResponse>("logs", &logs);
+    // Queues, schedules and flow control.
+    ok(
+        "upsert queue",
+        call(
+            &base,
+            Method::POST,
+            "/v2/queues",
+            &[],
+            r#"{"queueName":"q2","parallelism":2}"#,
+        )
+        .await,
+        200,
+    );
+    conforms::<Vec<types::Queue>>(
+        "list queues",
+        &ok(
+            "list queues",
+            call(&base, Method::GET, "/v2/queues", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::Queue>(
+        "get queue",
+        &ok(
+            "get queue",
+            call(&base, Method::GET, "/v2/queues/q2", &[], "").await,
+            200,
+        ),
+    );
+    let created = ok(
+        "create schedule",
+        call(
+            &base,
+            Method::POST,
+            &format!("/v2/schedules/{}/s", endpoint.url),
+            &[
+                ("Upstash-Cron", "CRON_TZ=Europe/Berlin */5 * * * *"),
+                ("Upstash-Delay", "10s"),
+                ("Upstash-Callback", "http://127.0.0.1:9/cb"),
+                ("Upstash-Forward-X-A", "b"),
+                ("Upstash-Flow-Control-Key", "sk"),
+                ("Upstash-Flow-Control-Value", "rate=5, period=1m"),
+            ],
+            "\u{0}\u{1}",
+        )
+        .await,
+        200,
+    );
+    conforms::<types::CreateScheduleResponse>("create schedule", &created);
+    let schedule_id = created["scheduleId"].as_str().unwrap();
+    conforms::<Vec<types::Schedule>>(
+        "list schedules",
+        &ok(
+            "list schedules",
+            call(&base, Method::GET, "/v2/schedules", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::Schedule>(
+        "get schedule",
+        &ok(
+            "get schedule",
+            call(
+                &base,
+                Method::GET,
+                &format!("/v2/schedules/{schedule_id}"),
+                &[],
+                "",
+            )
+            .await,
+            200,
+        ),
+    );
+    ok(
+        "flow-controlled publish",
+        call(
+            &base,
+            Method::POST,
+            &format!("/v2/publish/{}/f", endpoint.url),
+            &[
+                ("Upstash-Flow-Control-Key", "fk"),
+                (
+                    "Upstash-Flow-Control-Value",
+                    "parallelism=2, rate=5, period=1m",
+                ),
+            ],
+            "",
+        )
+        .await,
+        200,
+    );
+    conforms::<Vec<types::FlowControlKey>>(
+        "list keys",
+        &ok(
+            "list keys",
+            call(&base, Method::GET, "/v2/flowControl", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::FlowControlKey>(
+        "get key",
+        &ok(
+            "get key",
+            call(&base, Method::GET, "/v2/flowControl/fk", &[], "").await,
+            200,
+        ),
+    );
+    conforms::<types::GetGlobalParallelismResponse>(
+        "global parallelism",
+        &ok(
+            "global parallelism",
+            call(&base, Method::GET, "/v2/globalParallelism", &[], "").await,
+            200,
+        ),
+    );
     conforms::<types::Error>(
         "error",
         &call(&base, Method::GET, "/v2/messages/none", &[], "")

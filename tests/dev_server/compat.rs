@@ -137,8 +137,9 @@ async fn logs_answer_on_v2_events_and_schedule_patch_is_routed() {
         "",
     )
     .await;
-    assert_eq!(status, 501);
-    assert!(answer["error"].as_str().unwrap().contains("pause_schedule"));
+    // Routed to pause (the schedule does not exist), not a missing route.
+    assert_eq!(status, 404, "{answer}");
+    assert_eq!(answer["error"], "schedule my-schedule not found");
 }
 
 #[tokio::test]

@@ -10,10 +10,14 @@ mod api;
 mod binary;
 mod compat;
 mod delivery;
+mod flow_control;
+mod load;
 mod management;
 mod messaging;
+mod queues;
 mod retries;
 mod robustness;
+mod schedules;
 mod state;
 
 use std::future::Future;
