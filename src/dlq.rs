@@ -284,7 +284,7 @@ pub struct GetDlqMessage<'a> {
 impl GetDlqMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<types::DlqMessage, Error> {
-        let dlq_id = filters::non_empty("dlq_id", &self.dlq_id)?;
+        let dlq_id = self.dlq_id;
         send(self.client.api().get_dlq_message().dlq_id(dlq_id).send()).await
     }
 }
@@ -300,7 +300,7 @@ pub struct DeleteDlqMessage<'a> {
 impl DeleteDlqMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
-        let dlq_id = filters::non_empty("dlq_id", &self.dlq_id)?;
+        let dlq_id = self.dlq_id;
         send(self.client.api().delete_dlq_message().dlq_id(dlq_id).send()).await
     }
 }
@@ -408,7 +408,7 @@ pub struct RetryDlqMessage<'a> {
 impl RetryDlqMessage<'_> {
     /// Sends the request; returns the id of the new message.
     pub async fn send(self) -> Result<types::PublishResponse, Error> {
-        let dlq_id = filters::non_empty("dlq_id", &self.dlq_id)?;
+        let dlq_id = self.dlq_id;
         send(self.client.api().retry_dlq_message().dlq_id(dlq_id).send()).await
     }
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use crate::api::types;
 use crate::error::send;
-use crate::filters::non_empty;
 use crate::{Client, Error, InvalidInput};
 
 /// The flow-control area of a [`Client`], from [`Client::flow_control`].
@@ -149,7 +148,7 @@ pub struct GetFlowControlKey<'a> {
 impl GetFlowControlKey<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<types::FlowControlKey, Error> {
-        let key = non_empty("flow_control_key", &self.flow_control_key)?;
+        let key = self.flow_control_key;
         send(
             self.client
                 .api()
@@ -176,7 +175,7 @@ pub struct FlowControlKeyCall<'a> {
 impl FlowControlKeyCall<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
-        let key = non_empty("flow_control_key", &self.flow_control_key)?;
+        let key = self.flow_control_key;
         let api = self.client.api();
         match self.action {
             Action::Pause => send(api.pause_flow_control_key().flow_control_key(key).send()).await,
@@ -224,7 +223,7 @@ impl PinFlowControlKey<'_> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
-        let key = non_empty("flow_control_key", &self.flow_control_key)?;
+        let key = self.flow_control_key;
         if self.parallelism.is_none() && self.rate.is_none() && self.period.is_none() {
             return Err(InvalidInput::new(
                 "pin",
@@ -298,7 +297,7 @@ impl UnpinFlowControlKey<'_> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
-        let key = non_empty("flow_control_key", &self.flow_control_key)?;
+        let key = self.flow_control_key;
         if !self.parallelism && !self.rate {
             return Err(InvalidInput::new(
                 "unpin",

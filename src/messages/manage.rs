@@ -92,7 +92,7 @@ pub struct GetMessage<'a> {
 impl GetMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<types::Message, Error> {
-        let message_id = filters::non_empty("message_id", &self.message_id)?;
+        let message_id = self.message_id;
         send(
             self.client
                 .api()
@@ -115,7 +115,7 @@ pub struct CancelMessage<'a> {
 impl CancelMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
-        let message_id = filters::non_empty("message_id", &self.message_id)?;
+        let message_id = self.message_id;
         send(
             self.client
                 .api()
