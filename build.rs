@@ -49,16 +49,49 @@ fn run() -> Result<(), String> {
         &out_dir.join("spec-corrections.txt"),
         &generated.report.join("\n"),
     )?;
-    let operations: Vec<String> = generated
-        .operations
-        .iter()
-        .map(|(method, path, name)| format!("{} {path} {name}", method.to_uppercase()))
-        .collect();
-    write(&out_dir.join("operations.txt"), &operations.join("\n"))?;
+    write(
+        &out_dir.join("operations.rs"),
+        &operation_table(&generated.operations),
+    )?;
     for warning in generated.warnings {
         println!("cargo:warning={warning}");
     }
     Ok(())
+}
+
+/// The operations of the spec being built, with their classes from
+/// `build/operation_names.rs`, as Rust source for `src/operations.rs`: the
+/// table, and a `match` from operation name to row.
+fn operation_table(operations: &[(String, String, String)]) -> String {
+    use operation_names::{Guard, Retry};
+
+    let mut rows = String::new();
+    let mut arms = String::new();
+    for (index, (method, path, name)) in operations.iter().enumerate() {
+        let (retry, guard) = operation_names::classes(method, path);
+        let retry = match retry {
+            Retry::Repeatable => "Retry::Repeatable".to_string(),
+            Retry::Deduplicated => "Retry::Deduplicated".to_string(),
+            Retry::Once { unless } => format!("Retry::Once {{ unless: {unless:?} }}"),
+        };
+        let guard = match guard {
+            Guard::None => "Guard::None",
+            Guard::AllWhenUnfiltered => "Guard::AllWhenUnfiltered",
+        };
+        rows.push_str(&format!(
+            "    Operation {{ name: {name:?}, path: {path:?}, retry: {retry}, guard: {guard} }},\n"
+        ));
+        arms.push_str(&format!(
+            "        {name:?} => Some(&OPERATIONS[{index}]),\n"
+        ));
+    }
+    format!(
+        "/// Every operation of the spec, in the spec's order.\n\
+         pub(crate) static OPERATIONS: &[Operation] = &[\n{rows}];\n\n\
+         /// The row of the operation named `name`.\n\
+         pub(crate) fn find(name: &str) -> Option<&'static Operation> {{\n    \
+         match name {{\n{arms}        _ => None,\n    }}\n}}\n"
+    )
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), String> {

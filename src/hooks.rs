@@ -14,28 +14,14 @@ use crate::api::Client;
 use crate::auth::{AuthMode, redact_error, redact_url};
 use crate::client::ClientConfig;
 use crate::error::RateLimit;
+use crate::operations::{self, Guard, Operation, Retry};
 use crate::retry::{self, Failure, Safety};
-
-/// The table build.rs names operations with: method, path template, name.
-/// Read here for the path templates, so the empty-parameter check below
-/// knows every operation's path without a second copy.
-#[allow(dead_code)]
-#[path = "../build/operation_names.rs"]
-mod operation_names;
 
 /// `qstash-rs/<version>`, sent on every request.
 pub const USER_AGENT_VALUE: &str = concat!("qstash-rs/", env!("CARGO_PKG_VERSION"));
 
-/// Bulk operations that act on every message when they carry no ids and no
-/// filter. An id list that came out empty serializes to no parameter at all,
-/// so it would turn into exactly that request.
-const ALL_WHEN_UNFILTERED: &[&str] = &[
-    "cancel_messages",
-    "delete_dlq_messages",
-    "retry_dlq_messages",
-];
-
-/// Query parameters of those operations that page or limit, not select.
+/// Query parameters of the operations guarded by
+/// [`Guard::AllWhenUnfiltered`] that page or limit, not select.
 const NOT_A_FILTER: &[&str] = &["cursor", "count"];
 
 /// The path parameter that takes the rest of the path, unencoded.
@@ -55,16 +41,18 @@ impl ClientHooks<ClientConfig> for Client {
                  remove it, or percent-encode `#` as %23 if it belongs to the path or query"
             )));
         }
-        check_path(&self.inner.base_path, request.url(), info.operation_id)
+        let operation = operations::find(info.operation_id);
+        check_path(&self.inner.base_path, request.url(), operation)
             .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
-        if ALL_WHEN_UNFILTERED.contains(&info.operation_id)
+        if let Some(bulk) =
+            operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
             && !self.inner.allow_unfiltered_bulk
             && !has_filter(request.url())
         {
             return Err(Error::InvalidRequest(format!(
                 "{} without ids or filters would act on every message; pass ids or a filter, \
                  or use `Client::allow_unfiltered_bulk` to mean everything",
-                info.operation_id
+                bulk.name
             )));
         }
         let headers = request.headers_mut();
@@ -83,15 +71,14 @@ impl ClientHooks<ClientConfig> for Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let operation = info.operation_id;
+        let publishes = operations::find(operation)
+            .is_some_and(|operation| operation.retry == Retry::Deduplicated);
         let policy = &self.inner.retry;
-        let mut safety = retry::safety(operation, &request);
+        let mut safety = retry::safety(operations::find(operation), &request);
         // The id goes on before the first attempt, so every attempt of this
         // call carries the same one and QStash keeps one message however
         // many of them arrive.
-        if policy.retries()
-            && retry::DEDUPLICATED.contains(&operation)
-            && deduplicate(&mut request, operation)
-        {
+        if policy.retries() && publishes && deduplicate(&mut request, operation) {
             safety = Safety::Repeatable;
         }
         let clock = policy.clock_ref();
@@ -115,7 +102,7 @@ impl ClientHooks<ClientConfig> for Client {
                 error = Empty,
             );
             let outcome = self
-                .attempt(request, operation, &span)
+                .attempt(request, operation, publishes, &span)
                 .instrument(span.clone())
                 .await;
             let failure = match &outcome {
@@ -178,6 +165,7 @@ impl Client {
         &self,
         request: reqwest::Request,
         operation: &str,
+        publishes: bool,
         span: &tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
         // What only a subscriber would read is not worked out without one.
@@ -197,10 +185,7 @@ impl Client {
         match &result {
             Ok((response, body)) => {
                 span.record("status", response.status().as_u16());
-                if let Some(body) = body
-                    .as_deref()
-                    .filter(|_| traced && retry::DEDUPLICATED.contains(&operation))
-                {
+                if let Some(body) = body.as_deref().filter(|_| traced && publishes) {
                     record_message_ids(span, body);
                 }
             }
@@ -337,12 +322,13 @@ fn record_message_ids(span: &tracing::Span, body: &[u8]) {
 /// the request reaches: `/v2/messages/` with no id is the bulk cancel, and
 /// an id of `..` is resolved away by URL parsing. Compares the path with the
 /// operation's template segment by segment; `Err((parameter, reason))`.
-fn check_path(base_path: &str, url: &Url, operation: &str) -> Result<(), (String, String)> {
-    let Some((_, template, _)) = operation_names::OPERATION_NAMES
-        .iter()
-        .find(|(_, _, name)| *name == operation)
-    else {
-        // An operation a newer spec added: nothing to compare with.
+fn check_path(
+    base_path: &str,
+    url: &Url,
+    operation: Option<&Operation>,
+) -> Result<(), (String, String)> {
+    let Some(Operation { path: template, .. }) = operation else {
+        // Not an operation of the spec: nothing to compare with.
         return Ok(());
     };
     // A path that no longer starts with the base URL's was climbed out of
@@ -424,18 +410,7 @@ mod tests {
 
     fn check(path: &str, operation: &str) -> Result<(), (String, String)> {
         let url = Url::parse(&format!("http://127.0.0.1/prefix{path}")).unwrap();
-        check_path("/prefix", &url, operation)
-    }
-
-    /// A row added to the name table must say whether its operation is
-    /// safe to repeat, or it would fall to the method-based default.
-    #[test]
-    fn every_named_operation_is_classified_for_retries() {
-        for (_, _, name) in operation_names::OPERATION_NAMES {
-            let lists = [retry::REPEATABLE, retry::DEDUPLICATED, retry::ONCE];
-            let found = lists.iter().filter(|list| list.contains(name)).count();
-            assert_eq!(found, 1, "{name} must be in exactly one retry list");
-        }
+        check_path("/prefix", &url, operations::find(operation))
     }
 
     #[test]

@@ -84,6 +84,7 @@ mod config;
 pub mod dev_server;
 mod error;
 mod hooks;
+mod operations;
 pub mod receiver;
 pub mod retry;
 

@@ -35,6 +35,8 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::operations::{Operation, Retry};
+
 /// A future that completes after a [`Clock::sleep`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -268,54 +270,6 @@ pub(crate) enum Safety {
     Once,
 }
 
-/// Operations that only read, or set state that a second identical request
-/// leaves as the first left it.
-pub(crate) const REPEATABLE: &[&str] = &[
-    "get_message",
-    "cancel_message",
-    "cancel_messages",
-    "upsert_queue",
-    "list_queues",
-    "get_queue",
-    "delete_queue",
-    "pause_queue",
-    "resume_queue",
-    "list_schedules",
-    "get_schedule",
-    "delete_schedule",
-    "pause_schedule",
-    "resume_schedule",
-    "list_url_groups",
-    "get_url_group",
-    "delete_url_group",
-    "upsert_url_group_endpoints",
-    "remove_url_group_endpoints",
-    "list_dlq_messages",
-    "delete_dlq_messages",
-    "get_dlq_message",
-    "delete_dlq_message",
-    // A DLQ message leaves the DLQ when retried: a second request finds
-    // nothing to retry (404) instead of delivering twice.
-    "retry_dlq_message",
-    "retry_dlq_messages",
-    "list_flow_control_keys",
-    "get_flow_control_key",
-    "pause_flow_control_key",
-    "resume_flow_control_key",
-    "pin_flow_control_key",
-    "unpin_flow_control_key",
-    "reset_flow_control_rate",
-    "get_global_parallelism",
-    "get_signing_keys",
-    "list_logs",
-];
-
-/// Operations that must not be sent twice once they may have arrived.
-pub(crate) const ONCE: &[&str] = &["create_schedule", "rotate_signing_keys"];
-
-/// Publishing operations, which QStash deduplicates by id.
-pub(crate) const DEDUPLICATED: &[&str] = &["publish_message", "enqueue_message", "batch_messages"];
-
 const DEDUPLICATION_ID: &str = "upstash-deduplication-id";
 const CONTENT_BASED: &str = "upstash-content-based-deduplication";
 
@@ -382,20 +336,16 @@ pub(crate) fn deduplicate_batch(body: &[u8]) -> Option<Option<Vec<u8>>> {
 }
 
 /// How safe `request` of `operation` is to repeat, deduplication aside.
-pub(crate) fn safety(operation: &str, request: &reqwest::Request) -> Safety {
-    if REPEATABLE.contains(&operation) {
-        return Safety::Repeatable;
-    }
-    match operation {
-        // With an id, a second create overwrites the first with the same
-        // settings; without one, each request makes another schedule.
-        "create_schedule" if request.headers().contains_key("upstash-schedule-id") => {
-            Safety::Repeatable
-        }
-        _ if ONCE.contains(&operation) || DEDUPLICATED.contains(&operation) => Safety::Once,
-        // An operation a newer spec added: trust HTTP's read methods only.
-        _ if request.method() == reqwest::Method::GET => Safety::Repeatable,
-        _ => Safety::Once,
+pub(crate) fn safety(operation: Option<&Operation>, request: &reqwest::Request) -> Safety {
+    match operation.map(|operation| operation.retry) {
+        Some(Retry::Repeatable) => Safety::Repeatable,
+        Some(Retry::Once {
+            unless: Some(header),
+        }) if request.headers().contains_key(header) => Safety::Repeatable,
+        Some(Retry::Once { .. } | Retry::Deduplicated) => Safety::Once,
+        // Not an operation of the spec: trust HTTP's read methods only.
+        None if request.method() == reqwest::Method::GET => Safety::Repeatable,
+        None => Safety::Once,
     }
 }
 

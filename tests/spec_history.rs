@@ -24,6 +24,8 @@ mod corrections;
 #[allow(dead_code)]
 #[path = "../build/generate.rs"]
 mod generate;
+// The names are read here; the retry and guard classes are build.rs's.
+#[allow(dead_code)]
 #[path = "../build/operation_names.rs"]
 mod operation_names;
 
