@@ -562,8 +562,14 @@ fn enqueue_publish_headers(spec: &mut Value, _: &mut Vec<String>) -> usize {
         "post",
         "/v2/enqueue/{queueName}/{destination}",
         &[
-            header("Upstash-Delay", "Delay before the message is delivered, e.g. `90s` or `1d10h30m`"),
-            header("Upstash-Not-Before", "Unix time in seconds before which the message is not delivered"),
+            header(
+                "Upstash-Delay",
+                "Delay before the message is delivered, e.g. `90s` or `1d10h30m`",
+            ),
+            header(
+                "Upstash-Not-Before",
+                "Unix time in seconds before which the message is not delivered",
+            ),
             key,
             value,
         ],
@@ -577,7 +583,10 @@ fn schedule_queue_and_flow_control(spec: &mut Value, _: &mut Vec<String>) -> usi
         "post",
         "/v2/schedules/{destination}",
         &[
-            header("Upstash-Queue-Name", "The queue the schedule's messages are enqueued to"),
+            header(
+                "Upstash-Queue-Name",
+                "The queue the schedule's messages are enqueued to",
+            ),
             key,
             value,
         ],
@@ -591,10 +600,22 @@ fn logs_filters(spec: &mut Value, _: &mut Vec<String>) -> usize {
         "/v2/logs",
         &[
             repeated_query("messageIds", "Entries of any of these messages"),
-            repeated_query("callerIp", "Entries of messages published from any of these IP addresses"),
-            repeated_query("flowControlKey", "Entries of messages with any of these flow-control keys"),
-            repeated_query("host", "Entries of messages whose destination has any of these hosts"),
-            repeated_query("path", "Entries of messages whose destination has any of these paths"),
+            repeated_query(
+                "callerIp",
+                "Entries of messages published from any of these IP addresses",
+            ),
+            repeated_query(
+                "flowControlKey",
+                "Entries of messages with any of these flow-control keys",
+            ),
+            repeated_query(
+                "host",
+                "Entries of messages whose destination has any of these hosts",
+            ),
+            repeated_query(
+                "path",
+                "Entries of messages whose destination has any of these paths",
+            ),
         ],
     )
 }
@@ -606,7 +627,10 @@ fn dlq_list_filters(spec: &mut Value, _: &mut Vec<String>) -> usize {
         "/v2/dlq",
         &[
             repeated_query("dlqIds", "Only these DLQ messages"),
-            repeated_query("flowControlKey", "Messages with any of these flow-control keys"),
+            repeated_query(
+                "flowControlKey",
+                "Messages with any of these flow-control keys",
+            ),
         ],
     )
 }
@@ -617,7 +641,11 @@ fn dlq_retry_paging(spec: &mut Value, _: &mut Vec<String>) -> usize {
         "post",
         "/v2/dlq/retry",
         &[
-            query("cursor", json!({"type": "string"}), "Where the previous call stopped"),
+            query(
+                "cursor",
+                json!({"type": "string"}),
+                "Where the previous call stopped",
+            ),
             query(
                 "count",
                 json!({"type": "integer", "format": "int64"}),

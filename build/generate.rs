@@ -225,7 +225,10 @@ impl VisitMut for WireFixes {
         if let syn::Expr::MethodCall(call) = expr
             && call.method == "header"
             && call.args.len() == 2
-            && call.args[0].to_token_stream().to_string().ends_with("CONTENT_TYPE")
+            && call.args[0]
+                .to_token_stream()
+                .to_string()
+                .ends_with("CONTENT_TYPE")
             && call.args[1]
                 .to_token_stream()
                 .to_string()
@@ -305,7 +308,13 @@ fn server_enums(spec: &Value) -> Vec<String> {
         }
         out
     }
-    fn walk(spec: &Value, schema: &Value, owner: &str, seen: &mut Vec<String>, out: &mut Vec<String>) {
+    fn walk(
+        spec: &Value,
+        schema: &Value,
+        owner: &str,
+        seen: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             let name = reference.rsplit('/').next().unwrap_or_default().to_string();
             if !seen.contains(&name) {
@@ -317,7 +326,12 @@ fn server_enums(spec: &Value) -> Vec<String> {
             return;
         }
         for key in ["oneOf", "anyOf", "allOf"] {
-            for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for branch in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 walk(spec, branch, owner, seen, out);
             }
         }
@@ -327,29 +341,56 @@ fn server_enums(spec: &Value) -> Vec<String> {
         if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
             walk(spec, additional, owner, seen, out);
         }
-        for (property, value) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (property, value) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let target = value.get("items").unwrap_or(value);
             if target.get("enum").is_some() && target.get("$ref").is_none() {
-                let suffix = if value.get("items").is_some() { "Item" } else { "" };
+                let suffix = if value.get("items").is_some() {
+                    "Item"
+                } else {
+                    ""
+                };
                 let name = format!("{owner}{}{suffix}", pascal(property));
                 if !out.contains(&name) {
                     out.push(name);
                 }
             } else {
-                walk(spec, value, &format!("{owner}{}", pascal(property)), seen, out);
+                walk(
+                    spec,
+                    value,
+                    &format!("{owner}{}", pascal(property)),
+                    seen,
+                    out,
+                );
             }
         }
     }
     let mut out = Vec::new();
     let mut seen = Vec::new();
-    for item in spec["paths"].as_object().into_iter().flat_map(|paths| paths.values()) {
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+    {
         for operation in item.as_object().into_iter().flat_map(|item| item.values()) {
             let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
                 continue;
             };
-            let owner = format!("{}Response", pascal(operation["operationId"].as_str().unwrap_or_default()));
+            let owner = format!(
+                "{}Response",
+                pascal(operation["operationId"].as_str().unwrap_or_default())
+            );
             for response in responses.values() {
-                for media in response.get("content").and_then(Value::as_object).into_iter().flat_map(|c| c.values()) {
+                for media in response
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|c| c.values())
+                {
                     if let Some(schema) = media.get("schema") {
                         walk(spec, schema, &owner, &mut seen, &mut out);
                     }
@@ -396,9 +437,8 @@ fn open_server_enums(file: &mut syn::File, names: &[String]) -> Vec<String> {
 fn open_enum(enumeration: &mut syn::ItemEnum) {
     for attribute in &mut enumeration.attrs {
         if attribute.path().is_ident("derive")
-            && let Ok(derives) = attribute.parse_args_with(
-                Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            )
+            && let Ok(derives) =
+                attribute.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
         {
             let kept: Punctuated<syn::Path, syn::Token![,]> = derives
                 .into_iter()
@@ -412,7 +452,9 @@ fn open_enum(enumeration: &mut syn::ItemEnum) {
             continue;
         };
         for (_, other) in SPELLINGS.iter().filter(|(spec, _)| *spec == value) {
-            variant.attrs.push(syn::parse_quote!(#[serde(alias = #other)]));
+            variant
+                .attrs
+                .push(syn::parse_quote!(#[serde(alias = #other)]));
         }
     }
     enumeration.variants.push(syn::parse_quote! {
@@ -459,7 +501,8 @@ fn open_impl(block: &mut syn::ItemImpl) {
         let syn::ImplItem::Fn(function) = member else {
             continue;
         };
-        let Some(syn::Stmt::Expr(syn::Expr::Match(matching), _)) = function.block.stmts.last_mut() else {
+        let Some(syn::Stmt::Expr(syn::Expr::Match(matching), _)) = function.block.stmts.last_mut()
+        else {
             continue;
         };
         match trait_name.as_str() {
@@ -467,10 +510,16 @@ fn open_impl(block: &mut syn::ItemImpl) {
                 Self::Unknown(ref value) => f.write_str(value),
             }),
             "FromStr" => {
-                matching.arms.retain(|arm| !matches!(arm.pat, syn::Pat::Wild(_)));
+                matching
+                    .arms
+                    .retain(|arm| !matches!(arm.pat, syn::Pat::Wild(_)));
                 let mut extra: Vec<syn::Arm> = Vec::new();
                 for arm in &matching.arms {
-                    let syn::Pat::Lit(syn::ExprLit { lit: syn::Lit::Str(value), .. }) = &arm.pat else {
+                    let syn::Pat::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(value),
+                        ..
+                    }) = &arm.pat
+                    else {
                         continue;
                     };
                     for (_, other) in SPELLINGS.iter().filter(|(spec, _)| *spec == value.value()) {

@@ -255,7 +255,11 @@ mod tests {
     /// :21 "should use default EU endpoint with token from env"
     #[test]
     fn default_eu_endpoint_with_token_from_env() {
-        expect(&[("QSTASH_TOKEN", "test-token")], EU_DEFAULT, Some("test-token"));
+        expect(
+            &[("QSTASH_TOKEN", "test-token")],
+            EU_DEFAULT,
+            Some("test-token"),
+        );
     }
 
     /// :41 "should warn when token is missing": no token (the builder then
