@@ -319,6 +319,12 @@ impl Expect {
         self.headers(&[("content-type", content_type)])
     }
 
+    /// A body compared byte for byte, with no `Content-Type` at all.
+    pub fn unlabelled_body(mut self, body: &[u8]) -> Expect {
+        self.body = Body::Raw(body.to_vec());
+        self
+    }
+
     /// The token in `?qstash_token=` (listed in the query like any other
     /// pair) and no `Authorization` header.
     pub fn token_in_query(mut self, token: &str) -> Expect {

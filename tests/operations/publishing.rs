@@ -99,7 +99,7 @@ async fn publish_sends_every_option_as_its_header() {
             ("Upstash-Label", "billing,eu"),
             (
                 "Upstash-Redact-Fields",
-                "body, headers, header[Authorization]",
+                "body,header,header[Authorization]",
             ),
             ("Upstash-Forward-X-Foo", "bar"),
             ("Upstash-Forward-Authorization", "Bearer for-the-endpoint"),
