@@ -115,7 +115,7 @@ pub(crate) fn render_message(
         }
         Destination::Api(api) => {
             let provider = api.request()?;
-            if provider.destination.contains("://") {
+            if provider.is_url {
                 check_url("destination", &provider.destination)?;
             }
             if provider.needs_callback && message.callback.is_none() {

@@ -167,8 +167,11 @@ impl fmt::Debug for Llm {
 
 /// What a provider API adds to a message.
 pub(crate) struct ProviderRequest {
-    /// What goes into the publish path: a URL, or `api/llm`.
+    /// What goes into the publish path: the provider's URL, or QStash's own
+    /// `api/llm`.
     pub(crate) destination: String,
+    /// Whether `destination` is a URL (checked like any destination URL).
+    pub(crate) is_url: bool,
     /// Headers for the provider, forwarded unless the message sets the same name.
     pub(crate) forward: Vec<(&'static str, String)>,
     /// The message must have a callback, where the provider's answer goes.
@@ -194,6 +197,7 @@ impl ProviderApi {
                 let route = if resend.batch { "emails/batch" } else { "emails" };
                 Ok(ProviderRequest {
                     destination: format!("https://api.resend.com/{route}"),
+                    is_url: true,
                     forward: vec![("Authorization", format!("Bearer {}", resend.token))],
                     needs_callback: false,
                 })
@@ -223,6 +227,7 @@ impl Llm {
                 }
                 return Ok(ProviderRequest {
                     destination: "api/llm".into(),
+                    is_url: false,
                     forward,
                     needs_callback: true,
                 });
@@ -261,6 +266,7 @@ impl Llm {
         };
         Ok(ProviderRequest {
             destination,
+            is_url: true,
             forward,
             needs_callback: true,
         })

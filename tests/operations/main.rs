@@ -17,6 +17,7 @@ mod dlq;
 mod flow_control;
 mod keys_and_logs;
 mod messages;
+mod providers;
 mod publishing;
 mod queues;
 mod schedules;
