@@ -35,7 +35,7 @@ pub(crate) fn parse(expression: &str) -> Result<Parsed<'_>, String> {
     let count = fields.split_whitespace().count();
     if count != 5 {
         return Err(format!(
-            "has {count} fields; expected five: minute hour day-of-month month day-of-week, \
+            "has {count} fields; expected five fields: minute hour day-of-month month day-of-week, \
              optionally after `CRON_TZ=<zone> `"
         ));
     }
