@@ -256,8 +256,7 @@ impl Message {
     }
 
     /// Deliver no sooner than `delay` from now (whole seconds; sent as
-    /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`). Publish, batch and
-    /// schedules only: the spec gives queues no delay.
+    /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`).
     pub fn delay(mut self, delay: Duration) -> Message {
         self.delay = Some(delay);
         self
@@ -265,7 +264,7 @@ impl Message {
 
     /// Deliver no sooner than `time` (sent as unix seconds, rounded up, in
     /// `Upstash-Not-Before`). QStash prefers it over [`delay`](Self::delay)
-    /// when both are set. Publish and batch only.
+    /// when both are set. Not for schedules, which fire on their cron.
     pub fn not_before(mut self, time: SystemTime) -> Message {
         self.not_before = Some(time);
         self
@@ -325,7 +324,6 @@ impl Message {
     }
 
     /// Limits deliveries of all messages sharing the flow-control key.
-    /// Publish and batch only.
     pub fn flow_control(mut self, flow_control: FlowControl) -> Message {
         self.flow_control = Some(flow_control);
         self
