@@ -77,6 +77,49 @@ pub const CORRECTIONS: &[Correction] = &[
         reason: "the logs `state` filter omits FAILED, which its own description and LogEntry.state list",
         apply: logs_state_failed,
     },
+    // What the official SDKs send and read beyond the spec. Both SDKs' end-to-end
+    // tests run against live QStash; each entry cites the SDK source
+    // (upstash/qstash-js at 81d951b, the 2.12.0 release; upstash/qstash-py 3.4.0).
+    Correction {
+        name: "queue-upsert-paused",
+        reason: "the SDKs send `paused` on queue upsert (qstash-js src/client/queue.ts:50-54; qstash-py 3.4.0 qstash/queue.py:69)",
+        apply: queue_upsert_paused,
+    },
+    Correction {
+        name: "enqueue-delay-and-flow-control",
+        reason: "enqueue carries the publish headers Upstash-Delay, -Not-Before, -Flow-Control-Key/-Value (qstash-js src/client/queue.ts:117 → processHeaders, src/client/utils.ts:90-103, 140-160)",
+        apply: enqueue_publish_headers,
+    },
+    Correction {
+        name: "schedule-queue-and-flow-control",
+        reason: "schedule create sends Upstash-Queue-Name and Upstash-Flow-Control-Key/-Value, which the spec's Schedule answer reports (qstash-js src/client/schedules.ts:280-306; qstash-py 3.4.0 qstash/schedule.py:202-206)",
+        apply: schedule_queue_and_flow_control,
+    },
+    Correction {
+        name: "logs-filters",
+        reason: "the logs endpoint takes messageIds, callerIp, flowControlKey, host and path, repeated for several values (qstash-js src/client/filter-types.ts:21-76, 158-176; src/client/client.ts:651-662)",
+        apply: logs_filters,
+    },
+    Correction {
+        name: "dlq-list-filters",
+        reason: "the DLQ list takes dlqIds and flowControlKey (qstash-js src/client/dlq.ts:70-75, src/client/filter-types.ts:35, 153-156)",
+        apply: dlq_list_filters,
+    },
+    Correction {
+        name: "dlq-retry-paging",
+        reason: "bulk DLQ retry pages like bulk delete, with count and cursor (qstash-js src/client/dlq.ts:181-186, src/client/utils.ts:259-292; its answer has `cursor`)",
+        apply: dlq_retry_paging,
+    },
+    Correction {
+        name: "message-retry-delay-expression",
+        reason: "messages and DLQ messages report `retryDelayExpression` (qstash-js src/client/messages.ts:69), as schedules and logs do in the spec",
+        apply: message_retry_delay_expression,
+    },
+    Correction {
+        name: "publish-response-url",
+        reason: "a publish answer names the destination `url` (qstash-js src/client/client.ts:698, `PublishToUrlResponse`)",
+        apply: publish_response_url,
+    },
     Correction {
         name: "success-status-range",
         reason: "progenitor treats an undeclared 2xx as an error; an operation's one declared 2xx status stands for the whole 2XX range",
@@ -435,4 +478,204 @@ fn success_status_range(spec: &mut Value, _: &mut Vec<String>) -> usize {
         }
     });
     changed
+}
+
+/// Adds `parameters` to `method path` unless one of the same name is there.
+fn add_parameters(spec: &mut Value, method: &str, path: &str, parameters: &[Value]) -> usize {
+    let pointer = format!("/paths/{}/{method}/parameters", path.replace('/', "~1"));
+    let Some(existing) = spec.pointer_mut(&pointer).and_then(Value::as_array_mut) else {
+        return 0;
+    };
+    let mut changed = 0;
+    for parameter in parameters {
+        let present = existing
+            .iter()
+            .any(|p| p["name"] == parameter["name"] && p["in"] == parameter["in"]);
+        if !present {
+            existing.push(parameter.clone());
+            changed += 1;
+        }
+    }
+    changed
+}
+
+fn header(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "header", "required": false, "schema": {"type": "string"}, "description": description})
+}
+
+/// A query parameter taking several values, sent as `name=a&name=b`.
+fn repeated_query(name: &str, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "style": "form", "explode": true,
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "description": description
+    })
+}
+
+fn query(name: &str, schema: Value, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+}
+
+/// Adds `properties` to the component schema `schema` where missing.
+fn add_properties(spec: &mut Value, pointer: &str, properties: &[(&str, Value)]) -> usize {
+    let Some(existing) = spec.pointer_mut(pointer).and_then(Value::as_object_mut) else {
+        return 0;
+    };
+    let mut changed = 0;
+    for (name, schema) in properties {
+        if !existing.contains_key(*name) {
+            existing.insert((*name).into(), schema.clone());
+            changed += 1;
+        }
+    }
+    changed
+}
+
+fn queue_upsert_paused(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    add_properties(
+        spec,
+        "/paths/~1v2~1queues/post/requestBody/content/application~1json/schema/properties",
+        &[(
+            "paused",
+            json!({"type": "boolean", "description": "Whether the queue is paused: it accepts messages but delivers none until resumed"}),
+        )],
+    )
+}
+
+fn flow_control_headers() -> [Value; 2] {
+    [
+        header(
+            "Upstash-Flow-Control-Key",
+            "Messages with the same key share the limits of Upstash-Flow-Control-Value",
+        ),
+        header(
+            "Upstash-Flow-Control-Value",
+            "Limits for the key: `parallelism=<n>, rate=<n>, period=<duration>`",
+        ),
+    ]
+}
+
+fn enqueue_publish_headers(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let [key, value] = flow_control_headers();
+    add_parameters(
+        spec,
+        "post",
+        "/v2/enqueue/{queueName}/{destination}",
+        &[
+            header(
+                "Upstash-Delay",
+                "Delay before the message is delivered, e.g. `90s` or `1d10h30m`",
+            ),
+            header(
+                "Upstash-Not-Before",
+                "Unix time in seconds before which the message is not delivered",
+            ),
+            key,
+            value,
+        ],
+    )
+}
+
+fn schedule_queue_and_flow_control(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let [key, value] = flow_control_headers();
+    add_parameters(
+        spec,
+        "post",
+        "/v2/schedules/{destination}",
+        &[
+            header(
+                "Upstash-Queue-Name",
+                "The queue the schedule's messages are enqueued to",
+            ),
+            key,
+            value,
+        ],
+    )
+}
+
+fn logs_filters(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    add_parameters(
+        spec,
+        "get",
+        "/v2/logs",
+        &[
+            repeated_query("messageIds", "Entries of any of these messages"),
+            repeated_query(
+                "callerIp",
+                "Entries of messages published from any of these IP addresses",
+            ),
+            repeated_query(
+                "flowControlKey",
+                "Entries of messages with any of these flow-control keys",
+            ),
+            repeated_query(
+                "host",
+                "Entries of messages whose destination has any of these hosts",
+            ),
+            repeated_query(
+                "path",
+                "Entries of messages whose destination has any of these paths",
+            ),
+        ],
+    )
+}
+
+fn dlq_list_filters(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    add_parameters(
+        spec,
+        "get",
+        "/v2/dlq",
+        &[
+            repeated_query("dlqIds", "Only these DLQ messages"),
+            repeated_query(
+                "flowControlKey",
+                "Messages with any of these flow-control keys",
+            ),
+        ],
+    )
+}
+
+fn dlq_retry_paging(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    add_parameters(
+        spec,
+        "post",
+        "/v2/dlq/retry",
+        &[
+            query(
+                "cursor",
+                json!({"type": "string"}),
+                "Where the previous call stopped",
+            ),
+            query(
+                "count",
+                json!({"type": "integer", "format": "int64"}),
+                "How many messages to retry in this call (default 100)",
+            ),
+        ],
+    )
+}
+
+fn message_retry_delay_expression(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let property = json!({"type": "string", "description": "The retry delay expression, if the message was published with one"});
+    ["Message", "DLQMessage"]
+        .into_iter()
+        .map(|schema| {
+            add_properties(
+                spec,
+                &format!("/components/schemas/{schema}/properties"),
+                &[("retryDelayExpression", property.clone())],
+            )
+        })
+        .sum()
+}
+
+fn publish_response_url(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    add_properties(
+        spec,
+        "/components/schemas/PublishResponse/properties",
+        &[(
+            "url",
+            json!({"type": "string", "description": "The destination URL of the message"}),
+        )],
+    )
 }

@@ -36,6 +36,7 @@ pub fn generate(spec: Value) -> Result<Generated, String> {
 /// out to show what breaks without it.
 pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Generated, String> {
     let (report, mut warnings) = crate::corrections::apply(&mut spec, corrections);
+    let server_enums = server_enums(&spec);
     let spec: openapiv3::OpenAPI = serde_json::from_value(spec)
         .map_err(|e| format!("the corrected spec is not OpenAPI 3.0: {e}"))?;
     warnings.extend(name_clashes(&spec));
@@ -64,10 +65,17 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     hide_generated_constructors(&mut file);
     let mut wire = WireFixes::default();
     syn::visit_mut::visit_file_mut(&mut wire, &mut file);
-    if wire.raw_destinations == 0 || wire.api_version_headers == 0 {
+    if wire.raw_destinations == 0 || wire.api_version_headers == 0 || wire.default_media_types == 0
+    {
         warnings.push(format!(
-            "the generated code changed shape: {} destination(s) sent raw, {} api-version header(s) removed",
-            wire.raw_destinations, wire.api_version_headers
+            "the generated code changed shape: {} destination(s) sent raw, {} api-version header(s) removed, {} default Content-Type(s) removed",
+            wire.raw_destinations, wire.api_version_headers, wire.default_media_types
+        ));
+    }
+    let opened = open_server_enums(&mut file, &server_enums);
+    if let Some(missing) = server_enums.iter().find(|name| !opened.contains(name)) {
+        warnings.push(format!(
+            "server enum `{missing}` was not found in the generated code, so it has no catch-all variant: typify may name it differently now"
         ));
     }
 
@@ -179,18 +187,24 @@ fn hide_generated_constructors(file: &mut syn::File) {
     }
 }
 
-/// Two things progenitor puts on the wire that the official SDKs do not,
+/// Things progenitor puts on the wire that the official SDKs do not,
 /// fixed in the generated syntax tree so the requests are right when built
 /// (rather than patched on every request):
 /// - path parameters are percent-encoded, `/` included; a `destination` (a
 ///   URL or URL-group name) goes into the path as it is, its own `?query`
 ///   becoming the request's query, as the official SDKs send it;
 /// - every request carries `api-version: <info.version>`, which QStash does
-///   not read.
+///   not read;
+/// - a raw-bytes body is labelled `application/octet-stream` when the caller
+///   gives no `Content-Type`, and QStash forwards that label to the
+///   destination; the operation's own `Content-Type` header parameter says
+///   what the bytes are, and a message without a body has none (as the
+///   SDKs send it).
 #[derive(Default)]
 struct WireFixes {
     raw_destinations: usize,
     api_version_headers: usize,
+    default_media_types: usize,
 }
 
 impl VisitMut for WireFixes {
@@ -204,6 +218,25 @@ impl VisitMut for WireFixes {
         });
         self.api_version_headers += before - block.stmts.len();
         syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "header"
+            && call.args.len() == 2
+            && call.args[0]
+                .to_token_stream()
+                .to_string()
+                .ends_with("CONTENT_TYPE")
+            && call.args[1]
+                .to_token_stream()
+                .to_string()
+                .contains("\"application/octet-stream\"")
+        {
+            *expr = (*call.receiver).clone();
+            self.default_media_types += 1;
+        }
     }
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
@@ -248,4 +281,258 @@ fn unencoded_destination(expr: &syn::Expr) -> Option<syn::Expr> {
     let is_destination =
         matches!(&*to_string.receiver, syn::Expr::Path(p) if p.path.is_ident("destination"));
     (is_encode_path && is_destination).then(|| (*argument.expr).clone())
+}
+
+/// Other spellings QStash or the official SDKs use for a value of a server
+/// enum: `(the spec's value, another spelling that decodes to it)`. The TS
+/// SDK's `State` and qstash-py's `LogState` say `CANCELED`
+/// (qstash-js src/client/types.ts:10, qstash-py 3.4.0 qstash/log.py:39).
+const SPELLINGS: &[(&str, &str)] = &[("CANCELLED", "CANCELED")];
+
+/// The generated names of the enums QStash sends: string enums among the
+/// properties of every schema an answer can hold (typify names the enum of
+/// property `state` of `LogEntry` `LogEntryState`).
+fn server_enums(spec: &Value) -> Vec<String> {
+    fn pascal(name: &str) -> String {
+        let mut out = String::new();
+        let mut upper = true;
+        for c in name.chars() {
+            if c == '_' || c == '-' {
+                upper = true;
+            } else if upper {
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+    fn walk(
+        spec: &Value,
+        schema: &Value,
+        owner: &str,
+        seen: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.rsplit('/').next().unwrap_or_default().to_string();
+            if !seen.contains(&name) {
+                seen.push(name.clone());
+                if let Some(target) = spec.pointer(&format!("/components/schemas/{name}")) {
+                    walk(spec, target, &name, seen, out);
+                }
+            }
+            return;
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            for branch in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                walk(spec, branch, owner, seen, out);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            walk(spec, items, owner, seen, out);
+        }
+        if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+            walk(spec, additional, owner, seen, out);
+        }
+        for (property, value) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let target = value.get("items").unwrap_or(value);
+            if target.get("enum").is_some() && target.get("$ref").is_none() {
+                let suffix = if value.get("items").is_some() {
+                    "Item"
+                } else {
+                    ""
+                };
+                let name = format!("{owner}{}{suffix}", pascal(property));
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            } else {
+                walk(
+                    spec,
+                    value,
+                    &format!("{owner}{}", pascal(property)),
+                    seen,
+                    out,
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|item| item.values()) {
+            let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            let owner = format!(
+                "{}Response",
+                pascal(operation["operationId"].as_str().unwrap_or_default())
+            );
+            for response in responses.values() {
+                for media in response
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|c| c.values())
+                {
+                    if let Some(schema) = media.get("schema") {
+                        walk(spec, schema, &owner, &mut seen, &mut out);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Gives every enum QStash sends a catch-all, so that a value this version
+/// does not know (a state added upstream) decodes as `Unknown(value)`
+/// instead of failing the whole answer, and accepts the other spellings of
+/// [`SPELLINGS`]. The enum loses `Copy` (it may hold a string); its
+/// `Display` and `FromStr` learn the new variant. Returns the enums changed.
+fn open_server_enums(file: &mut syn::File, names: &[String]) -> Vec<String> {
+    let mut opened = Vec::new();
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            match item {
+                syn::Item::Enum(enumeration) if names.contains(&enumeration.ident.to_string()) => {
+                    open_enum(enumeration);
+                    opened.push(enumeration.ident.to_string());
+                }
+                syn::Item::Impl(block) => {
+                    let target = block.self_ty.to_token_stream().to_string();
+                    if names.contains(&target) {
+                        open_impl(block);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    opened
+}
+
+fn open_enum(enumeration: &mut syn::ItemEnum) {
+    for attribute in &mut enumeration.attrs {
+        if attribute.path().is_ident("derive")
+            && let Ok(derives) =
+                attribute.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        {
+            let kept: Punctuated<syn::Path, syn::Token![,]> = derives
+                .into_iter()
+                .filter(|path| !path.is_ident("Copy"))
+                .collect();
+            *attribute = syn::parse_quote!(#[derive(#kept)]);
+        }
+    }
+    for variant in &mut enumeration.variants {
+        let Some(value) = serde_rename(&variant.attrs) else {
+            continue;
+        };
+        for (_, other) in SPELLINGS.iter().filter(|(spec, _)| *spec == value) {
+            variant
+                .attrs
+                .push(syn::parse_quote!(#[serde(alias = #other)]));
+        }
+    }
+    enumeration.variants.push(syn::parse_quote! {
+        /// A value this version of the crate does not know, as QStash sent it.
+        #[serde(untagged)]
+        Unknown(::std::string::String)
+    });
+}
+
+fn serde_rename(attributes: &[syn::Attribute]) -> Option<String> {
+    attributes.iter().find_map(|attribute| {
+        let syn::Meta::List(list) = &attribute.meta else {
+            return None;
+        };
+        if !list.path.is_ident("serde") {
+            return None;
+        }
+        let pair: syn::MetaNameValue = list.parse_args().ok()?;
+        match (pair.path.is_ident("rename"), pair.value) {
+            (
+                true,
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(value),
+                    ..
+                }),
+            ) => Some(value.value()),
+            _ => None,
+        }
+    })
+}
+
+/// `Display` writes an unknown value as it came; `FromStr` keeps it instead
+/// of failing, and reads the other spellings.
+fn open_impl(block: &mut syn::ItemImpl) {
+    let Some(trait_name) = block
+        .trait_
+        .as_ref()
+        .and_then(|(path, _)| path.segments.last())
+        .map(|segment| segment.ident.to_string())
+    else {
+        return;
+    };
+    for member in &mut block.items {
+        let syn::ImplItem::Fn(function) = member else {
+            continue;
+        };
+        let Some(syn::Stmt::Expr(syn::Expr::Match(matching), _)) = function.block.stmts.last_mut()
+        else {
+            continue;
+        };
+        match trait_name.as_str() {
+            "Display" => matching.arms.push(syn::parse_quote! {
+                Self::Unknown(ref value) => f.write_str(value),
+            }),
+            "FromStr" => {
+                matching
+                    .arms
+                    .retain(|arm| !matches!(arm.pat, syn::Pat::Wild(_)));
+                let mut extra: Vec<syn::Arm> = Vec::new();
+                for arm in &matching.arms {
+                    let syn::Pat::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(value),
+                        ..
+                    }) = &arm.pat
+                    else {
+                        continue;
+                    };
+                    for (_, other) in SPELLINGS.iter().filter(|(spec, _)| *spec == value.value()) {
+                        let body = &arm.body;
+                        extra.push(syn::parse_quote!(#other => #body,));
+                    }
+                }
+                matching.arms.extend(extra);
+                matching.arms.push(syn::parse_quote! {
+                    other => Ok(Self::Unknown(other.to_string())),
+                });
+            }
+            _ => {}
+        }
+    }
 }

@@ -146,7 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .logs
         .iter()
         .rev()
-        .filter_map(|entry| entry.state.map(|state| state.to_string()))
+        .filter_map(|entry| entry.state.as_ref().map(|state| state.to_string()))
         .collect();
     println!("4. logs: {}", trail.join(" -> "));
     Ok(())

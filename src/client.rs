@@ -167,11 +167,12 @@ impl ClientBuilder {
     /// | `QSTASH_REGION` | server | token |
     /// |---|---|---|
     /// | unset | `QSTASH_URL`, else `https://qstash.upstash.io` | `QSTASH_TOKEN` |
-    /// | `EU_CENTRAL_1` or `US_EAST_1` | `<REGION>_QSTASH_URL`, else the region's URL | `<REGION>_QSTASH_TOKEN`, else `QSTASH_TOKEN` |
+    /// | `EU_CENTRAL_1` or `US_EAST_1`, with `<REGION>_QSTASH_URL` and `<REGION>_QSTASH_TOKEN` both set | `<REGION>_QSTASH_URL` | `<REGION>_QSTASH_TOKEN` |
+    /// | a region without both of those, or an unknown name | as if unset (a `tracing` warning says so) | as if unset |
     ///
-    /// Empty variables count as unset. An unknown region name is an error, as
-    /// is a variable that is not valid UTF-8. Further builder calls override
-    /// what the environment said.
+    /// This is the TypeScript SDK's resolution, its fallback included.
+    /// Empty variables count as unset; a variable that is not valid UTF-8 is
+    /// an error. Further builder calls override what the environment said.
     pub fn from_env() -> Result<ClientBuilder, ConfigError> {
         Ok(Self::from_env_settings(resolve_env(process_env)?))
     }
@@ -183,6 +184,7 @@ impl ClientBuilder {
     /// # fn main() -> Result<(), qstash::ConfigError> {
     /// let vars = std::collections::HashMap::from([
     ///     ("QSTASH_REGION", "US_EAST_1"),
+    ///     ("US_EAST_1_QSTASH_URL", "https://qstash-us-east-1.upstash.io"),
     ///     ("US_EAST_1_QSTASH_TOKEN", "us-token"),
     /// ]);
     /// let client = qstash::ClientBuilder::from_env_with(|name| vars.get(name).map(|v| v.to_string()))?

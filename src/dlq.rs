@@ -131,6 +131,8 @@ impl<'a> Dlq<'a> {
         RetryDlqMessages {
             client: self.client,
             filter: Some(filter),
+            count: None,
+            cursor: None,
         }
     }
 
@@ -140,6 +142,8 @@ impl<'a> Dlq<'a> {
         RetryDlqMessages {
             client: self.client,
             filter: None,
+            count: None,
+            cursor: None,
         }
     }
 }
@@ -182,13 +186,6 @@ impl ListDlqMessages<'_> {
 
     fn checked(&self) -> Result<(DlqQuery, Option<i64>, Option<String>), Error> {
         let query = self.filter.to_wire()?;
-        if !query.flow_control_key.is_empty() {
-            return Err(InvalidInput::new(
-                "flow_control_key",
-                "QStash's DLQ list cannot filter by flow-control key (bulk delete and retry can)",
-            )
-            .into());
-        }
         let count = page_size("count", self.count, MAX_DLQ_PER_PAGE)?;
         Ok((query, count, checked_cursor(&self.cursor)?))
     }
@@ -245,6 +242,9 @@ macro_rules! with_dlq_query {
         }
         if !query.label.is_empty() {
             call = call.label(query.label.clone());
+        }
+        if !query.flow_control_key.is_empty() {
+            call = call.flow_control_key(query.flow_control_key.clone());
         }
         if let Some(from) = query.from_date {
             call = call.from_date(from);
@@ -379,9 +379,6 @@ impl DeleteDlqMessages<'_> {
         let mut call = client.api().delete_dlq_messages();
         if let Some(query) = &query {
             call = with_dlq_query!(call, query);
-            if !query.flow_control_key.is_empty() {
-                call = call.flow_control_key(query.flow_control_key.clone());
-            }
         }
         if let Some(cursor) = cursor {
             call = call.cursor(cursor);
@@ -447,10 +444,8 @@ impl RetryDlqMessagesByIds<'_> {
 pub struct DlqRetried {
     /// The new messages' ids, one per retried DLQ message.
     pub responses: Vec<types::PublishResponse>,
-    /// The cursor QStash answered with: set when more messages may match.
-    /// The spec gives bulk retry no cursor parameter, so it cannot be sent
-    /// back; retried messages leave the DLQ, so sending the same retry again
-    /// reaches the rest.
+    /// The cursor QStash answered with: set when more messages may match;
+    /// pass it to [`RetryDlqMessages::cursor`] to go on.
     pub cursor: Option<String>,
 }
 
@@ -462,18 +457,36 @@ pub struct RetryDlqMessages<'a> {
     client: &'a Client,
     /// `None`: everything, on purpose.
     filter: Option<DlqFilter>,
+    count: Option<u32>,
+    cursor: Option<String>,
 }
 
 impl RetryDlqMessages<'_> {
+    /// Retries at most this many messages in this call, 1 to
+    /// [`MAX_DLQ_PER_PAGE`] (QStash's default is 100).
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// Goes on where an earlier call's [`DlqRetried::cursor`] stopped.
+    pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+
     /// Sends the request.
     pub async fn send(self) -> Result<DlqRetried, Error> {
         let (client, query) = selection(self.client, self.filter.as_ref(), "retry_all")?;
         let mut call = client.api().retry_dlq_messages();
         if let Some(query) = &query {
             call = with_dlq_query!(call, query);
-            if !query.flow_control_key.is_empty() {
-                call = call.flow_control_key(query.flow_control_key.clone());
-            }
+        }
+        if let Some(count) = page_size("count", self.count, MAX_DLQ_PER_PAGE)? {
+            call = call.count(count);
+        }
+        if let Some(cursor) = checked_cursor(&self.cursor)? {
+            call = call.cursor(cursor);
         }
         let answer = send(call.send()).await?;
         Ok(DlqRetried {

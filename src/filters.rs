@@ -78,8 +78,10 @@ impl LogState {
 
 /// Which log entries [`Logs::list`](crate::logs::Logs::list) returns.
 ///
-/// The spec's logs endpoint takes one value for each filter except labels;
-/// it has no flow-control key or caller IP filter.
+/// The spec's logs endpoint takes one value for each of its filters except
+/// labels; the official SDKs also send caller IPs, flow-control keys, hosts
+/// and paths, several of each (the correction `logs-filters`): call those
+/// methods again to add a value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogFilter {
     message_id: Option<String>,
@@ -89,6 +91,10 @@ pub struct LogFilter {
     queue_name: Option<String>,
     schedule_id: Option<String>,
     labels: Vec<String>,
+    caller_ips: Vec<String>,
+    flow_control_keys: Vec<String>,
+    hosts: Vec<String>,
+    paths: Vec<String>,
     range: TimeRange,
 }
 
@@ -141,6 +147,30 @@ impl LogFilter {
         self
     }
 
+    /// Entries of messages published from this IP address (`callerIp`).
+    pub fn caller_ip(mut self, caller_ip: impl Into<String>) -> LogFilter {
+        self.caller_ips.push(caller_ip.into());
+        self
+    }
+
+    /// Entries of messages with this flow-control key (`flowControlKey`).
+    pub fn flow_control_key(mut self, key: impl Into<String>) -> LogFilter {
+        self.flow_control_keys.push(key.into());
+        self
+    }
+
+    /// Entries of messages whose destination URL has this host (`host`).
+    pub fn host(mut self, host: impl Into<String>) -> LogFilter {
+        self.hosts.push(host.into());
+        self
+    }
+
+    /// Entries of messages whose destination URL has this path (`path`).
+    pub fn path(mut self, path: impl Into<String>) -> LogFilter {
+        self.paths.push(path.into());
+        self
+    }
+
     /// Entries logged at or after this time (`fromDate`, inclusive).
     pub fn from_date(mut self, from: SystemTime) -> LogFilter {
         self.range.from = Some(from);
@@ -168,6 +198,10 @@ impl LogFilter {
             queue_name: optional("queue_name", &self.queue_name)?,
             schedule_id: optional("schedule_id", &self.schedule_id)?,
             labels,
+            caller_ip: listed("caller_ip", &self.caller_ips)?,
+            flow_control_key: listed("flow_control_key", &self.flow_control_keys)?,
+            host: listed("host", &self.hosts)?,
+            path: listed("path", &self.paths)?,
             from_date,
             to_date,
         })
@@ -184,6 +218,10 @@ pub(crate) struct LogQuery {
     pub queue_name: Option<String>,
     pub schedule_id: Option<String>,
     pub labels: Vec<String>,
+    pub caller_ip: Vec<String>,
+    pub flow_control_key: Vec<String>,
+    pub host: Vec<String>,
+    pub path: Vec<String>,
     pub from_date: Option<i64>,
     pub to_date: Option<i64>,
 }
@@ -194,10 +232,6 @@ pub(crate) struct LogQuery {
 /// Every filter but the message id takes several values: call its method
 /// again to add one. QStash also reads a comma inside a value as separating
 /// two values, so a value with a comma is refused.
-///
-/// The spec's DLQ list has no flow-control key filter (bulk delete and bulk
-/// retry have one): listing with [`flow_control_key`](Self::flow_control_key)
-/// set is refused rather than silently listing more than asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DlqFilter {
     message_id: Option<String>,
@@ -267,8 +301,8 @@ impl DlqFilter {
         self
     }
 
-    /// Messages with this flow-control key (`flowControlKey`). Bulk delete
-    /// and bulk retry only: the spec's DLQ list has no such filter.
+    /// Messages with this flow-control key (`flowControlKey`; on the list,
+    /// the correction `dlq-list-filters`).
     pub fn flow_control_key(mut self, key: impl Into<String>) -> DlqFilter {
         self.flow_control_keys.push(key.into());
         self

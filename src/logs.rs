@@ -136,6 +136,18 @@ async fn fetch(
     if !query.labels.is_empty() {
         call = call.label(query.labels.clone());
     }
+    if !query.caller_ip.is_empty() {
+        call = call.caller_ip(query.caller_ip.clone());
+    }
+    if !query.flow_control_key.is_empty() {
+        call = call.flow_control_key(query.flow_control_key.clone());
+    }
+    if !query.host.is_empty() {
+        call = call.host(query.host.clone());
+    }
+    if !query.path.is_empty() {
+        call = call.path(query.path.clone());
+    }
     if let Some(from) = query.from_date {
         call = call.from_date(from);
     }

@@ -38,6 +38,7 @@ impl<'a> Queues<'a> {
             client: self.client,
             queue_name: queue_name.into(),
             parallelism: 1,
+            paused: false,
         }
     }
 
@@ -100,6 +101,7 @@ pub struct UpsertQueue<'a> {
     client: &'a Client,
     queue_name: String,
     parallelism: u32,
+    paused: bool,
 }
 
 impl UpsertQueue<'_> {
@@ -111,6 +113,15 @@ impl UpsertQueue<'_> {
         self
     }
 
+    /// Creates or leaves the queue paused: it accepts messages but delivers
+    /// none until [resumed](Queues::resume). Without it the upsert sends
+    /// `paused: false`, as the official SDKs do, which resumes a paused
+    /// queue.
+    pub fn paused(mut self, paused: bool) -> Self {
+        self.paused = paused;
+        self
+    }
+
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let queue_name = queue_name(&self.queue_name)?;
@@ -119,6 +130,7 @@ impl UpsertQueue<'_> {
         let body = types::UpsertQueueBody {
             queue_name,
             parallelism,
+            paused: Some(self.paused),
         };
         send(self.client.api().upsert_queue().body(body).send()).await
     }

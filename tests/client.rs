@@ -43,45 +43,6 @@ fn env_without_region_uses_qstash_url_and_token() {
 }
 
 #[test]
-fn env_region_selects_regional_url_and_token() {
-    assert_eq!(
-        base_url_from(&[
-            ("QSTASH_REGION", "US_EAST_1"),
-            ("US_EAST_1_QSTASH_TOKEN", TOKEN)
-        ]),
-        "https://qstash-us-east-1.upstash.io"
-    );
-    assert_eq!(
-        base_url_from(&[
-            ("QSTASH_REGION", "EU_CENTRAL_1"),
-            (
-                "EU_CENTRAL_1_QSTASH_URL",
-                "https://qstash-eu-central-1.upstash.io"
-            ),
-            ("EU_CENTRAL_1_QSTASH_TOKEN", TOKEN),
-        ]),
-        "https://qstash-eu-central-1.upstash.io"
-    );
-    // The URL spelling of a region is accepted too.
-    assert_eq!(
-        base_url_from(&[("QSTASH_REGION", "us-east-1"), ("QSTASH_TOKEN", TOKEN)]),
-        "https://qstash-us-east-1.upstash.io"
-    );
-}
-
-#[test]
-fn env_region_wins_over_the_plain_url_but_falls_back_to_the_plain_token() {
-    assert_eq!(
-        base_url_from(&[
-            ("QSTASH_REGION", "US_EAST_1"),
-            ("QSTASH_URL", "https://qstash.upstash.io"),
-            ("QSTASH_TOKEN", TOKEN),
-        ]),
-        "https://qstash-us-east-1.upstash.io"
-    );
-}
-
-#[test]
 fn env_empty_values_count_as_unset() {
     assert_eq!(
         base_url_from(&[
@@ -108,18 +69,6 @@ fn env_without_any_token_is_an_error() {
     .expect_err("the EU token does not serve the US region");
     assert!(matches!(error, ConfigError::MissingToken));
     assert!(error.to_string().contains("QSTASH_TOKEN"));
-}
-
-#[test]
-fn env_unknown_region_is_an_error_naming_the_valid_ones() {
-    let error = from_vars(&[("QSTASH_REGION", "AP_SOUTH_1"), ("QSTASH_TOKEN", TOKEN)])
-        .expect_err("unknown region");
-    assert!(matches!(&error, ConfigError::UnknownRegion(name) if name == "AP_SOUTH_1"));
-    let message = error.to_string();
-    assert!(
-        message.contains("EU_CENTRAL_1") && message.contains("US_EAST_1"),
-        "{message}"
-    );
 }
 
 #[tokio::test]

@@ -270,3 +270,102 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
         generated.warnings
     );
 }
+
+/// The SDK-evidence corrections each add what the official SDKs send or
+/// read; without one, the generated client cannot express it.
+#[test]
+fn sdk_corrections_add_what_the_sdks_send_and_read() {
+    let all = generate_all().code;
+    for (correction, builder, needle) in [
+        (
+            "queue-upsert-paused",
+            "pub struct UpsertQueueBody",
+            "pub paused:",
+        ),
+        (
+            "enqueue-delay-and-flow-control",
+            "pub struct EnqueueMessage<'a>",
+            "upstash_flow_control_key:",
+        ),
+        (
+            "enqueue-delay-and-flow-control",
+            "pub struct EnqueueMessage<'a>",
+            "upstash_not_before:",
+        ),
+        (
+            "schedule-queue-and-flow-control",
+            "pub struct CreateSchedule<'a>",
+            "upstash_queue_name:",
+        ),
+        ("logs-filters", "pub struct ListLogs<'a>", "message_ids:"),
+        (
+            "logs-filters",
+            "pub struct ListLogs<'a>",
+            "flow_control_key:",
+        ),
+        (
+            "dlq-list-filters",
+            "pub struct ListDlqMessages<'a>",
+            "dlq_ids:",
+        ),
+        (
+            "dlq-retry-paging",
+            "pub struct RetryDlqMessages<'a>",
+            "cursor:",
+        ),
+        (
+            "message-retry-delay-expression",
+            "pub struct Message {",
+            "pub retry_delay_expression:",
+        ),
+        (
+            "publish-response-url",
+            "pub struct PublishResponse {",
+            "pub url:",
+        ),
+    ] {
+        let without = generate_with(vendored(), &all_but(correction))
+            .unwrap_or_else(|e| panic!("generates without {correction}: {e}"));
+        assert!(
+            item(&all, builder).contains(needle),
+            "{correction}: `{needle}` not in `{builder}`"
+        );
+        assert!(
+            !item(&without.code, builder).contains(needle),
+            "`{needle}` is in `{builder}` without {correction}"
+        );
+    }
+}
+
+/// The enums QStash sends get a catch-all variant and the other spellings;
+/// request enums stay closed.
+#[test]
+fn server_enums_are_open_and_request_enums_closed() {
+    let code = generate_all().code;
+    let state = item(&code, "pub enum LogEntryState {");
+    assert!(state.contains("Unknown(::std::string::String)"), "{state}");
+    assert!(state.contains("alias = \"CANCELED\""), "{state}");
+    assert!(code.contains("\"CANCELED\" => Ok(Self::Cancelled)"));
+    assert!(code.contains("other => Ok(Self::Unknown(other.to_string()))"));
+    let filter = item(&code, "pub enum ListLogsState {");
+    assert!(!filter.contains("Unknown"), "{filter}");
+}
+
+/// A raw-bytes body has no `Content-Type` unless the caller gives one:
+/// progenitor's default `application/octet-stream` is gone.
+#[test]
+fn raw_bodies_get_no_default_media_type() {
+    let code = generate_all().code;
+    for operation in ["PublishMessage", "EnqueueMessage", "CreateSchedule"] {
+        let start = code
+            .find(&format!("impl<'a> {operation}<'a>"))
+            .expect("builder impl");
+        let rest = &code[start..];
+        let send = &rest[..rest.find("let info = OperationInfo").expect("send")];
+        assert!(
+            !send.contains("application/octet-stream"),
+            "{operation} still labels its body"
+        );
+        assert!(send.contains("\"Content-Type\""), "{operation}: {send}");
+    }
+}

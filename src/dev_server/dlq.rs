@@ -48,6 +48,7 @@ fn view(entry: &DlqEntry) -> types::DlqMessage {
         response_body_base64,
         response_header: response.map(|r| r.headers.clone()).unwrap_or_default(),
         response_status: response.map(|r| i64::from(r.status)),
+        retry_delay_expression: m.retry_delay_expression,
         schedule_id: m.schedule_id,
         topic_name: m.topic_name,
         url: m.url,
@@ -234,5 +235,6 @@ fn republish(shared: &Shared, mut message: Message, overrides: &Options) -> type
     types::PublishResponse {
         deduplicated: None,
         message_id: Some(id),
+        url: None,
     }
 }

@@ -53,7 +53,7 @@ pub(crate) async fn list(
             let time = entry.time.and_then(|t| u64::try_from(t).ok()).unwrap_or(0);
             states
                 .as_ref()
-                .is_none_or(|s| entry.state.is_some_and(|e| s.contains(&e)))
+                .is_none_or(|s| entry.state.as_ref().is_some_and(|e| s.contains(e)))
                 && is(&message_id, &entry.message_id)
                 && is(&url, &entry.url)
                 && is(&topic, &entry.topic_name)

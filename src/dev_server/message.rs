@@ -91,6 +91,7 @@ impl Message {
             period: None,
             queue_name: self.queue_name.clone(),
             rate: None,
+            retry_delay_expression: self.retry_delay.as_ref().map(|r| r.source().to_owned()),
             schedule_id: self.schedule_id.clone(),
             topic_name: self.topic_name.clone(),
             url: Some(self.url.clone()),

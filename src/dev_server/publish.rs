@@ -303,10 +303,11 @@ fn answer(group: bool, ids: &[(String, String)], deduplicated: bool) -> Publishe
                 .collect(),
         )
     } else {
-        let id = ids.first().map(|(id, _)| id.clone());
+        let (id, url) = ids.first().cloned().unzip();
         Published::Single(types::PublishResponse {
             deduplicated,
             message_id: id,
+            url,
         })
     }
 }

@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use croner::parser::{CronParser, Seconds};
 
 use super::error::ApiError;
 use super::message::{DEFAULT_RETRIES, body_fields, header_map, ms_i64};
@@ -58,32 +57,19 @@ impl Schedule {
     }
 }
 
-/// `CRON_TZ=<zone> <five fields>` or the five fields alone (UTC).
+/// `CRON_TZ=<zone> <five fields>` or the five fields alone (UTC), read by
+/// the parser the client checks with.
 fn parse_cron(expression: &str) -> Result<(Cron, Tz), ApiError> {
     let invalid =
         |why: String| ApiError::bad_request(format!("invalid Upstash-Cron `{expression}`: {why}"));
-    let mut fields = expression.trim();
-    let mut zone = Tz::UTC;
-    if let Some(rest) = fields.strip_prefix("CRON_TZ=") {
-        let (name, rest) = rest
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| invalid("nothing after the time zone".to_owned()))?;
-        zone = name
+    let parsed = crate::schedules::parse_cron(expression).map_err(invalid)?;
+    let zone = match parsed.zone {
+        None => Tz::UTC,
+        Some(name) => name
             .parse()
-            .map_err(|_| invalid(format!("unknown time zone `{name}`")))?;
-        fields = rest.trim();
-    }
-    if fields.split_whitespace().count() != 5 {
-        return Err(invalid(
-            "expected five fields: minute hour day-of-month month day-of-week".to_owned(),
-        ));
-    }
-    let cron = CronParser::builder()
-        .seconds(Seconds::Disallowed)
-        .build()
-        .parse(fields)
-        .map_err(|e| invalid(e.to_string()))?;
-    Ok((cron, zone))
+            .map_err(|_| invalid(format!("unknown time zone `{name}`")))?,
+    };
+    Ok((parsed.cron, zone))
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -158,7 +144,7 @@ fn last_states(state: &Store, ids: &[String]) -> HashMap<String, String> {
         return states;
     }
     for entry in state.logs.iter().rev() {
-        let (Some(id), Some(log_state)) = (&entry.message_id, entry.state) else {
+        let (Some(id), Some(log_state)) = (&entry.message_id, &entry.state) else {
             continue;
         };
         if ids.contains(id) && !states.contains_key(id) {

@@ -1,6 +1,7 @@
 //! Callbacks: where QStash reports the outcome of a delivery, and how it
 //! delivers that report.
 
+use std::fmt;
 use std::time::Duration;
 
 use http::Method;
@@ -20,7 +21,7 @@ use http::Method;
 ///     .retry_delay("1000 * (1 + retried)")
 ///     .header("Authorization", "Bearer callback-secret");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
     pub(crate) url: String,
     pub(crate) method: Option<Method>,
@@ -28,6 +29,20 @@ pub struct Callback {
     pub(crate) retries: Option<u32>,
     pub(crate) retry_delay: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
+}
+
+/// Header values are left out, as in [`Message`](super::Message)'s `Debug`.
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .field("header_names", &header_names(&self.headers))
+            .finish()
+    }
 }
 
 impl Callback {
@@ -74,4 +89,9 @@ impl Callback {
         self.headers.push((name.into(), value.into()));
         self
     }
+}
+
+/// The names of `(name, value)` headers, for `Debug`.
+pub(crate) fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(name, _)| name.as_str()).collect()
 }

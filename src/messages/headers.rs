@@ -6,7 +6,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::callback::Callback;
 use super::duration::{Units, render, render_positive};
-use super::message::{Message, check_url, unix_seconds};
+use super::message::{Destination, Message, check_name, check_url, unix_seconds};
 use super::retry_delay;
 use crate::error::InvalidInput;
 
@@ -29,20 +29,66 @@ impl Sending {
         }
     }
 
-    /// Options whose header the spec does not declare for this operation:
-    /// refused rather than sent for QStash to ignore.
+    /// Options neither the spec nor the official SDKs give this operation:
+    /// refused rather than sent for QStash to ignore. (Enqueue's delay,
+    /// not-before and flow control, and schedules' flow control, are the
+    /// SDKs' and named corrections of the spec.)
     fn unsupported(self) -> &'static [&'static str] {
         match self {
-            Sending::Publish | Sending::Batch => &[],
-            Sending::Enqueue => &["delay", "not_before", "flow_control"],
+            Sending::Publish | Sending::Enqueue | Sending::Batch => &[],
             Sending::Schedule => &[
                 "not_before",
                 "deduplication_id",
                 "content_based_deduplication",
-                "flow_control",
             ],
         }
     }
+}
+
+/// The `Upstash-` headers typed options render, with the option that sets
+/// each (a name ending in `-` is a prefix): given as a raw
+/// [`Message::header`] they are refused, so that every option has one way
+/// in and the same checks for each way of sending.
+const TYPED_HEADERS: &[(&str, &str)] = &[
+    ("upstash-method", "Message::method"),
+    ("upstash-delay", "Message::delay"),
+    ("upstash-not-before", "Message::not_before"),
+    ("upstash-deduplication-id", "Message::deduplication_id"),
+    (
+        "upstash-content-based-deduplication",
+        "Message::content_based_deduplication",
+    ),
+    ("upstash-retries", "Message::retries"),
+    ("upstash-retry-delay", "Message::retry_delay"),
+    ("upstash-timeout", "Message::timeout"),
+    ("upstash-callback", "Message::callback"),
+    ("upstash-callback-", "Message::callback"),
+    ("upstash-failure-callback", "Message::failure_callback"),
+    ("upstash-failure-callback-", "Message::failure_callback"),
+    ("upstash-flow-control-key", "Message::flow_control"),
+    ("upstash-flow-control-value", "Message::flow_control"),
+    ("upstash-label", "Message::label"),
+    (
+        "upstash-redact-fields",
+        "Message::redact_body, redact_all_headers or redact_header",
+    ),
+    ("upstash-cron", "Schedules::create"),
+    ("upstash-schedule-id", "CreateSchedule::schedule_id"),
+    ("upstash-queue-name", "CreateSchedule::queue or Messages::enqueue"),
+];
+
+/// The typed option that sets the raw header `lower` (lower case), if any.
+fn typed_option(lower: &str) -> Option<&'static str> {
+    TYPED_HEADERS
+        .iter()
+        .find(|(name, _)| {
+            if name.ends_with('-') {
+                lower.starts_with(name)
+            } else {
+                lower == *name
+            }
+        })
+        .map(|(_, option)| *option)
 }
 
 /// A message ready to send.
@@ -54,13 +100,60 @@ pub(crate) struct Rendered {
     pub(crate) body: Vec<u8>,
 }
 
-pub(crate) fn render_message(message: Message, sending: Sending) -> Result<Rendered, InvalidInput> {
-    let destination = message.destination.checked()?.to_string();
+pub(crate) fn render_message(
+    mut message: Message,
+    sending: Sending,
+) -> Result<Rendered, InvalidInput> {
+    let destination = match &message.destination {
+        Destination::Url(url) => {
+            check_url("destination", url)?;
+            url.clone()
+        }
+        Destination::UrlGroup(name) => {
+            check_name("destination", "URL group", name)?;
+            name.clone()
+        }
+        Destination::Api(api) => {
+            let provider = api.request()?;
+            if provider.is_url {
+                check_url("destination", &provider.destination)?;
+            }
+            if provider.needs_callback && message.callback.is_none() {
+                return Err(InvalidInput::new(
+                    "callback",
+                    "an LLM provider's answer is delivered to the callback; set Message::callback",
+                ));
+            }
+            // The provider's method and media type, unless the message sets
+            // its own; the message's headers win over the provider's.
+            message.method.get_or_insert(Method::POST);
+            message
+                .content_type
+                .get_or_insert_with(|| "application/json".into());
+            for (name, value) in provider.forward {
+                if !message
+                    .headers
+                    .iter()
+                    .any(|(given, _)| given.eq_ignore_ascii_case(name))
+                {
+                    message.headers.push((name.into(), value));
+                }
+            }
+            provider.destination
+        }
+    };
     let body = message.body.clone()?;
     let mut headers = Headers::default();
     for (name, value) in &message.headers {
         let lower = name.to_ascii_lowercase();
-        let wire = if lower.starts_with("upstash-") {
+        let wire = if lower.starts_with("upstash-forward-") {
+            name.clone()
+        } else if let Some(option) = typed_option(&lower) {
+            return Err(InvalidInput::new(
+                format!("header `{name}`"),
+                format!("is set by {option}; use that, which is checked for each way of sending"),
+            ));
+        } else if lower.starts_with("upstash-") {
             name.clone()
         } else {
             format!("Upstash-Forward-{name}")
@@ -173,8 +266,10 @@ pub(crate) fn render_message(message: Message, sending: Sending) -> Result<Rende
         redact.push("body".into());
     }
     if message.redact_all_headers {
-        // The spec's spelling; the official SDKs send `header`.
-        redact.push("headers".into());
+        // The official SDKs' spelling, which their end-to-end tests show
+        // QStash honours (qstash-js src/client/client.test.ts:711-736); the
+        // spec's description says `headers`.
+        redact.push("header".into());
     }
     for name in &message.redacted_headers {
         HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -183,7 +278,7 @@ pub(crate) fn render_message(message: Message, sending: Sending) -> Result<Rende
         redact.push(format!("header[{name}]"));
     }
     if !redact.is_empty() {
-        headers.option("redact", "Upstash-Redact-Fields", &redact.join(", "))?;
+        headers.option("redact", "Upstash-Redact-Fields", &redact.join(","))?;
     }
     if let Some(content_type) = &message.content_type {
         HeaderValue::from_str(content_type).map_err(|_| {

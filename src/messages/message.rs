@@ -1,20 +1,25 @@
 //! What to send and how QStash should deliver it: [`Message`] and its parts.
 
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::Method;
 
-use super::callback::Callback;
+use super::callback::{Callback, header_names};
 use super::flow_control::FlowControl;
+use super::provider::ProviderApi;
 use crate::error::InvalidInput;
 
-/// Where QStash delivers a message: one URL, or every endpoint of a URL group.
+/// Where QStash delivers a message: one URL, every endpoint of a URL group,
+/// or a provider's API (an email or LLM service QStash calls for you).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     /// An `http://` or `https://` URL, query included.
     Url(String),
     /// The name of a URL group: QStash delivers a copy to each endpoint.
     UrlGroup(String),
+    /// A provider's API, with its credentials forwarded to it.
+    Api(ProviderApi),
 }
 
 impl Destination {
@@ -30,14 +35,10 @@ impl Destination {
         Destination::UrlGroup(name.into())
     }
 
-    /// The destination as it goes into the request path.
-    pub(crate) fn checked(&self) -> Result<&str, InvalidInput> {
-        match self {
-            Destination::Url(url) => check_url("destination", url).map(|()| url.as_str()),
-            Destination::UrlGroup(name) => {
-                check_name("destination", "URL group", name).map(|()| name.as_str())
-            }
-        }
+    /// Deliver to a provider's API, such as Resend's email API or an LLM's
+    /// chat completions (see [`ProviderApi`]).
+    pub fn api(api: impl Into<ProviderApi>) -> Destination {
+        Destination::Api(api.into())
     }
 }
 
@@ -125,7 +126,7 @@ pub(crate) fn check_name(field: &'static str, what: &str, name: &str) -> Result<
 ///     .callback(Callback::new("https://example.com/api/delivered").retries(1))
 ///     .label("orders");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Message {
     pub(crate) destination: Destination,
     pub(crate) body: Result<Vec<u8>, InvalidInput>,
@@ -146,6 +147,37 @@ pub struct Message {
     pub(crate) redact_body: bool,
     pub(crate) redact_all_headers: bool,
     pub(crate) redacted_headers: Vec<String>,
+}
+
+/// Header values are left out: forwarded headers often carry the
+/// destination's credentials. Their names show, and the body's length.
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("destination", &self.destination)
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("content_type", &self.content_type)
+            .field("header_names", &header_names(&self.headers))
+            .field("method", &self.method)
+            .field("delay", &self.delay)
+            .field("not_before", &self.not_before)
+            .field("deduplication_id", &self.deduplication_id)
+            .field(
+                "content_based_deduplication",
+                &self.content_based_deduplication,
+            )
+            .field("retries", &self.retries)
+            .field("retry_delay", &self.retry_delay)
+            .field("timeout", &self.timeout)
+            .field("callback", &self.callback)
+            .field("failure_callback", &self.failure_callback)
+            .field("flow_control", &self.flow_control)
+            .field("labels", &self.labels)
+            .field("redact_body", &self.redact_body)
+            .field("redact_all_headers", &self.redact_all_headers)
+            .field("redacted_headers", &self.redacted_headers)
+            .finish()
+    }
 }
 
 impl Message {
@@ -203,7 +235,9 @@ impl Message {
     /// prefix when delivering) unless it already starts with `Upstash-`
     /// (sent as is, for QStash itself) or is `Content-Type` (the body's
     /// type, replacing the one [`json`](Self::json) or [`text`](Self::text)
-    /// set). An `Upstash-` header that a typed option also sets is refused.
+    /// set). An `Upstash-` header that a typed option sets (`Upstash-Delay`,
+    /// `Upstash-Callback-Retries`, ...) is refused: the typed option is the
+    /// one way to set it, and is checked for each way of sending.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Message {
         let (name, value) = (name.into(), value.into());
         if name.eq_ignore_ascii_case("content-type") {
@@ -222,8 +256,7 @@ impl Message {
     }
 
     /// Deliver no sooner than `delay` from now (whole seconds; sent as
-    /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`). Publish, batch and
-    /// schedules only: the spec gives queues no delay.
+    /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`).
     pub fn delay(mut self, delay: Duration) -> Message {
         self.delay = Some(delay);
         self
@@ -231,7 +264,7 @@ impl Message {
 
     /// Deliver no sooner than `time` (sent as unix seconds, rounded up, in
     /// `Upstash-Not-Before`). QStash prefers it over [`delay`](Self::delay)
-    /// when both are set. Publish and batch only.
+    /// when both are set. Not for schedules, which fire on their cron.
     pub fn not_before(mut self, time: SystemTime) -> Message {
         self.not_before = Some(time);
         self
@@ -291,7 +324,6 @@ impl Message {
     }
 
     /// Limits deliveries of all messages sharing the flow-control key.
-    /// Publish and batch only.
     pub fn flow_control(mut self, flow_control: FlowControl) -> Message {
         self.flow_control = Some(flow_control);
         self

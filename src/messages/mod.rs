@@ -23,12 +23,14 @@ mod duration;
 mod flow_control;
 mod headers;
 mod message;
+mod provider;
 pub(crate) mod retry_delay;
 
 pub use batch::Batch;
 pub use callback::Callback;
 pub use flow_control::FlowControl;
 pub use message::{Destination, Message};
+pub use provider::{Llm, ProviderApi, Resend};
 
 pub(crate) use headers::{Rendered, Sending, render_message};
 pub(crate) use message::{check_name, check_url};
@@ -66,9 +68,7 @@ impl<'a> Messages<'a> {
 
     /// Puts `message` on the queue `queue` (created with default
     /// parallelism if it does not exist): QStash delivers the queue's
-    /// messages in order, as many at once as its parallelism allows. The
-    /// spec gives enqueue no delay, not-before or flow control; setting them
-    /// fails.
+    /// messages in order, as many at once as its parallelism allows.
     pub fn enqueue(self, queue: impl Into<String>, message: Message) -> Publish<'a> {
         Publish {
             client: self.client,

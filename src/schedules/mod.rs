@@ -17,9 +17,11 @@
 
 mod cron;
 
+pub(crate) use cron::parse as parse_cron;
+
 use crate::Client;
 use crate::error::{Error, InvalidInput, send};
-use crate::messages::{Message, Rendered, Sending, render_message};
+use crate::messages::{Message, Rendered, Sending, check_name, render_message};
 use crate::types;
 
 /// The schedules area of a [`Client`], from [`Client::schedules`].
@@ -40,13 +42,15 @@ impl<'a> Schedules<'a> {
     /// fields (minute hour day-of-month month day-of-week), optionally
     /// after `CRON_TZ=<zone> ` (e.g. `CRON_TZ=America/New_York */5 * * * *`);
     /// the finest resolution is one minute. The expression is checked before
-    /// sending. The spec gives schedules no not-before, deduplication or
-    /// flow control; setting them on `message` fails.
+    /// sending, by the parser the dev server runs schedules with (croner).
+    /// Schedules have no not-before or deduplication (neither the spec nor
+    /// the official SDKs give them one); setting them on `message` fails.
     pub fn create(self, cron: impl Into<String>, message: Message) -> CreateSchedule<'a> {
         CreateSchedule {
             client: self.client,
             cron: cron.into(),
             schedule_id: None,
+            queue: None,
             message,
         }
     }
@@ -98,6 +102,7 @@ pub struct CreateSchedule<'a> {
     client: &'a Client,
     cron: String,
     schedule_id: Option<String>,
+    queue: Option<String>,
     message: Message,
 }
 
@@ -107,6 +112,13 @@ impl CreateSchedule<'_> {
     /// way to update a schedule.
     pub fn schedule_id(mut self, id: impl Into<String>) -> Self {
         self.schedule_id = Some(id.into());
+        self
+    }
+
+    /// Enqueues the schedule's messages to the queue `queue` instead of
+    /// publishing them (`Upstash-Queue-Name`).
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
         self
     }
 
@@ -131,6 +143,10 @@ impl CreateSchedule<'_> {
             .body(body);
         if let Some(id) = self.schedule_id {
             call = call.upstash_schedule_id(id);
+        }
+        if let Some(queue) = self.queue {
+            check_name("queue_name", "queue", &queue)?;
+            call = call.upstash_queue_name(queue);
         }
         if let Some(content_type) = content_type {
             call = call.content_type(content_type);

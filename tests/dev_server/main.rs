@@ -157,7 +157,7 @@ pub async fn reached(server: &DevServer, message_id: &str, state: LogEntryState)
     within(
         &format!("{message_id} to reach {state:?}"),
         server.wait_for_log(|entry| {
-            entry.message_id.as_deref() == Some(message_id) && entry.state == Some(state)
+            entry.message_id.as_deref() == Some(message_id) && entry.state.as_ref() == Some(&state)
         }),
     )
     .await

@@ -32,7 +32,9 @@ fn produced(server: &DevServer, schedule_id: &str, state: LogEntryState) -> usiz
     server
         .logs()
         .iter()
-        .filter(|e| e.schedule_id.as_deref() == Some(schedule_id) && e.state == Some(state))
+        .filter(|e| {
+            e.schedule_id.as_deref() == Some(schedule_id) && e.state.as_ref() == Some(&state)
+        })
         .count()
 }
 

@@ -58,7 +58,7 @@ async fn logs_filter_and_page_newest_first() {
     assert_eq!(
         one.logs
             .iter()
-            .map(|e| e.state.unwrap())
+            .map(|e| e.state.clone().unwrap())
             .collect::<Vec<_>>(),
         [Delivered, Active, Created]
     );

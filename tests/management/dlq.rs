@@ -64,17 +64,22 @@ async fn list_sends_every_filter_as_repeated_parameters() {
         .client
         .dlq()
         .list()
-        .filter(full_filter())
+        .filter(full_filter().flow_control_key("fc-key"))
         .cursor("1732200000000-1")
         .count(10)
         .send()
         .await
         .expect("list succeeds");
+    // flowControlKey on the list: the correction `dlq-list-filters`.
     assert_request(
         &api.request().await,
         "GET",
         "/v2/dlq",
-        &with(&[("cursor", "1732200000000-1"), ("count", "10")]),
+        &with(&[
+            ("flowControlKey", "fc-key"),
+            ("cursor", "1732200000000-1"),
+            ("count", "10"),
+        ]),
         None,
     );
     assert_eq!(page.items.len(), 2);
@@ -248,14 +253,21 @@ async fn retry_by_ids_and_by_filter_send_their_selection() {
         .client
         .dlq()
         .retry_by_filter(full_filter().flow_control_key("fc-key"))
+        .count(50)
+        .cursor("1732286400000-9")
         .send()
         .await
         .expect("retry succeeds");
+    // count and cursor: the correction `dlq-retry-paging`.
     assert_request(
         &api.request().await,
         "POST",
         "/v2/dlq/retry",
-        &with(&[("flowControlKey", "fc-key")]),
+        &with(&[
+            ("flowControlKey", "fc-key"),
+            ("count", "50"),
+            ("cursor", "1732286400000-9"),
+        ]),
         None,
     );
     assert_eq!(retried.responses.len(), 2);
@@ -344,13 +356,8 @@ async fn invalid_input_is_refused_before_sending() {
         "count",
     );
     assert_invalid(dlq.delete_all().count(0).send().await, "count");
-    assert_invalid(
-        dlq.list()
-            .filter(DlqFilter::new().flow_control_key("k"))
-            .send()
-            .await,
-        "flow_control_key",
-    );
+    assert_invalid(dlq.retry_all().count(101).send().await, "count");
+    assert_invalid(dlq.retry_all().cursor("").send().await, "cursor");
     assert_invalid(dlq.list().count(101).send().await, "count");
     assert!(api.requests().await.is_empty());
 }

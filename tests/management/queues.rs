@@ -12,6 +12,7 @@ async fn upsert_posts_name_and_parallelism() {
         .queues()
         .upsert("my-queue")
         .parallelism(2)
+        .paused(true)
         .send()
         .await
         .expect("upsert succeeds");
@@ -20,12 +21,13 @@ async fn upsert_posts_name_and_parallelism() {
         "POST",
         "/v2/queues",
         &[],
-        Some(json!({ "queueName": "my-queue", "parallelism": 2 })),
+        Some(json!({ "queueName": "my-queue", "parallelism": 2, "paused": true })),
     );
 }
 
 /// The spec makes parallelism required with a default of 1: without the
-/// option the body says 1 rather than leaving it out.
+/// option the body says 1 rather than leaving it out; `paused` is false
+/// unless set, as the official SDKs send it.
 #[tokio::test]
 async fn upsert_sends_parallelism_1_by_default() {
     let api = Api::replying(ResponseTemplate::new(200)).await;
@@ -40,7 +42,7 @@ async fn upsert_sends_parallelism_1_by_default() {
         "POST",
         "/v2/queues",
         &[],
-        Some(json!({ "queueName": "emails", "parallelism": 1 })),
+        Some(json!({ "queueName": "emails", "parallelism": 1, "paused": false })),
     );
 }
 

@@ -302,12 +302,9 @@ async fn refused_input_is_the_one_item_of_the_stream() {
         .client
         .dlq()
         .list()
-        .filter(DlqFilter::new().flow_control_key("fc-key"))
+        .filter(DlqFilter::new().label(""))
         .stream();
-    assert_invalid(
-        stream.next().await.expect("one item").map(|_| ()),
-        "flow_control_key",
-    );
+    assert_invalid(stream.next().await.expect("one item").map(|_| ()), "label");
     assert!(stream.next().await.is_none());
     assert_eq!(api.requests().await.len(), 0);
 }

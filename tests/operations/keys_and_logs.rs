@@ -125,3 +125,46 @@ async fn list_logs_sends_cursor_count_and_every_filter() {
 fn list_logs_can_filter_failed_messages() {
     assert!("FAILED".parse::<ListLogsState>().is_ok());
 }
+
+/// A state this crate does not know decodes as `Unknown` instead of
+/// failing the whole page, and both spellings of "cancelled" decode; the
+/// page goes back out as it came.
+#[tokio::test]
+async fn a_logs_page_with_unknown_and_alternative_states_decodes() {
+    let page = serde_json::json!({
+        "cursor": "1",
+        "logs": [
+            { "messageId": "m1", "state": "DELIVERED", "time": 1 },
+            { "messageId": "m2", "state": "PAUSED_FOR_REVIEW", "time": 2 },
+            { "messageId": "m3", "state": "CANCELED", "time": 3 },
+            { "messageId": "m4", "state": "CANCELLED", "time": 4 }
+        ]
+    });
+    let api = Api::replying(wiremock::ResponseTemplate::new(200).set_body_json(&page)).await;
+    let logs = api
+        .client
+        .logs()
+        .list()
+        .send()
+        .await
+        .expect("the page decodes");
+    let states: Vec<_> = logs.items.iter().map(|e| e.state.clone()).collect();
+    assert_eq!(
+        states,
+        [
+            Some(LogEntryState::Delivered),
+            Some(LogEntryState::Unknown("PAUSED_FOR_REVIEW".into())),
+            Some(LogEntryState::Cancelled),
+            Some(LogEntryState::Cancelled),
+        ]
+    );
+    assert_eq!(
+        serde_json::to_value(&logs.items[1]).unwrap()["state"],
+        "PAUSED_FOR_REVIEW"
+    );
+    assert_eq!(LogEntryState::Unknown("X".into()).to_string(), "X");
+    assert_eq!(
+        "CANCELED".parse::<LogEntryState>().ok(),
+        Some(LogEntryState::Cancelled)
+    );
+}

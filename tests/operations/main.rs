@@ -17,6 +17,7 @@ mod dlq;
 mod flow_control;
 mod keys_and_logs;
 mod messages;
+mod providers;
 mod publishing;
 mod queues;
 mod schedules;
@@ -317,6 +318,12 @@ impl Expect {
     pub fn raw_body(mut self, body: &[u8], content_type: &str) -> Expect {
         self.body = Body::Raw(body.to_vec());
         self.headers(&[("content-type", content_type)])
+    }
+
+    /// A body compared byte for byte, with no `Content-Type` at all.
+    pub fn unlabelled_body(mut self, body: &[u8]) -> Expect {
+        self.body = Body::Raw(body.to_vec());
+        self
     }
 
     /// The token in `?qstash_token=` (listed in the query like any other

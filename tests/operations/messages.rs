@@ -118,10 +118,12 @@ async fn publish_message_sends_a_binary_body_byte_for_byte() {
     assert_round_trip(&decoded, "publish_message_deduplicated");
 }
 
-/// Without `content_type` the body goes out as `application/octet-stream`
-/// (the media type the generated builder declares), never without one.
+/// Without `content_type` the body goes out unlabelled: progenitor's
+/// default `application/octet-stream` is removed at generation
+/// (`WireFixes` in build/generate.rs), since QStash forwards whatever
+/// `Content-Type` it gets to the destination.
 #[tokio::test]
-async fn publish_message_without_a_content_type_sends_octet_stream() {
+async fn publish_message_without_a_content_type_sends_none() {
     let api = Api::replying(fixture_reply(200, "publish_message")).await;
     api.client
         .api()
@@ -133,7 +135,7 @@ async fn publish_message_without_a_content_type_sends_octet_stream() {
         .expect("publish succeeds");
 
     Expect::new("POST", PUBLISH_PATH)
-        .raw_body(b"hello", "application/octet-stream")
+        .unlabelled_body(b"hello")
         .assert(&api.request().await);
 }
 

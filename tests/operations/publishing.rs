@@ -97,10 +97,7 @@ async fn publish_sends_every_option_as_its_header() {
                 "parallelism=3, rate=10, period=1m",
             ),
             ("Upstash-Label", "billing,eu"),
-            (
-                "Upstash-Redact-Fields",
-                "body, headers, header[Authorization]",
-            ),
+            ("Upstash-Redact-Fields", "body,header,header[Authorization]"),
             ("Upstash-Forward-X-Foo", "bar"),
             ("Upstash-Forward-Authorization", "Bearer for-the-endpoint"),
             ("Upstash-Telemetry-Sdk", "custom"),

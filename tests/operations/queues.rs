@@ -14,6 +14,7 @@ fn body(queue_name: &str, parallelism: u64) -> UpsertQueueBody {
     UpsertQueueBody {
         queue_name: queue_name.into(),
         parallelism: NonZeroU64::new(parallelism).expect("non-zero"),
+        paused: Some(true),
     }
 }
 
@@ -29,10 +30,9 @@ async fn upsert_queue_posts_name_and_parallelism_as_json() {
         .await
         .expect("upsert succeeds");
 
-    // The official SDKs also send `"paused": false`; the spec's body has no
-    // `paused` (see sdk_parity.rs).
+    // `paused` is the correction `queue-upsert-paused`.
     Expect::new("POST", "/v2/queues")
-        .json(json!({ "queueName": "my-queue", "parallelism": 2 }))
+        .json(json!({ "queueName": "my-queue", "parallelism": 2, "paused": true }))
         .assert(&api.request().await);
     assert_eq!(response.status(), 200);
 }

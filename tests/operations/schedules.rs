@@ -71,7 +71,7 @@ async fn create_schedule_keeps_the_destination_query_as_it_is() {
 
     Expect::new("POST", "/v2/schedules/https://example.com/report")
         .raw_query("format=csv&tz=UTC")
-        .raw_body(b"", "application/octet-stream")
+        .unlabelled_body(b"")
         .headers(&[("Upstash-Cron", "0 0 * * *")])
         .assert(&api.request().await);
 }
