@@ -556,6 +556,16 @@ pub enum ConfigError {
          set it on the reqwest::Client you pass to `http_client`"
     )]
     ConnectTimeoutWithCustomClient,
+    /// The public base URL given to a
+    /// [`RequestVerifier`](crate::RequestVerifier) is not one QStash could
+    /// have signed a delivery for.
+    #[error("invalid public base URL `{url}`: {reason}")]
+    InvalidPublicUrl {
+        /// The URL as given, up to any query, fragment or user.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A signing key is empty, which would make every forged token pass.
     #[error("signing key is empty")]
     EmptySigningKey,
