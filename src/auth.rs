@@ -41,30 +41,37 @@ pub(crate) struct Credentials {
     /// Built once: the header is the hot path and a `HeaderValue` clone is a
     /// reference-count bump. Marked sensitive so HTTP/2 never indexes it.
     bearer: HeaderValue,
-    /// The token in every form a server may send it back in (see
-    /// [`echoes`]), longest first; empty for a token too short to look for.
-    echoes: Arc<[Box<[u8]>]>,
+    /// Searchers for the token in every form a server may send it back in
+    /// (see [`echoes`]), longest first; none for a token too short to look for.
+    echoes: Arc<[memmem::Finder<'static>]>,
 }
 
 /// The token as it was sent (raw in the header, form-urlencoded in the
 /// query) and as a server echoing it may have re-encoded it: percent
 /// escapes in lower case, JSON string escapes (with `/` as `\/` too).
-fn echoes(token: &str) -> Arc<[Box<[u8]>]> {
+fn echoes(token: &str) -> Arc<[memmem::Finder<'static>]> {
     if token.len() < SHORTEST_SCRUBBED {
         return Arc::new([]);
     }
     let query: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
     let lower_hex = lower_percent_escapes(&query);
-    let json = serde_json::to_string(token).unwrap_or_default();
-    let json = json.trim_matches('"').to_string();
+    let quoted = serde_json::to_string(token).unwrap_or_default();
+    let json = quoted
+        .strip_prefix('"')
+        .and_then(|json| json.strip_suffix('"'))
+        .unwrap_or(token)
+        .to_string();
     let json_slashes = json.replace('/', "\\/");
     let mut forms: Vec<Box<[u8]>> = [token.to_string(), query, lower_hex, json, json_slashes]
         .into_iter()
         .map(|form| form.into_bytes().into_boxed_slice())
         .collect();
-    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     forms.dedup();
-    forms.into()
+    forms
+        .iter()
+        .map(|form| memmem::Finder::new(form).into_owned())
+        .collect()
 }
 
 fn lower_percent_escapes(encoded: &str) -> String {
@@ -113,8 +120,7 @@ impl Credentials {
     /// when there is none.
     pub(crate) fn scrub<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
         let mut text = Cow::Borrowed(text);
-        for echo in self.echoes.iter() {
-            let finder = memmem::Finder::new(echo);
+        for finder in self.echoes.iter() {
             if finder.find(&text).is_none() {
                 continue;
             }
@@ -123,7 +129,7 @@ impl Credentials {
             while let Some(at) = finder.find(rest) {
                 scrubbed.extend_from_slice(&rest[..at]);
                 scrubbed.extend_from_slice(REDACTED.as_bytes());
-                rest = &rest[at + echo.len()..];
+                rest = &rest[at + finder.needle().len()..];
             }
             scrubbed.extend_from_slice(rest);
             text = Cow::Owned(scrubbed);
@@ -212,4 +218,41 @@ fn redact_url(url: &mut Url) {
         })
         .collect();
     url.query_pairs_mut().clear().extend_pairs(pairs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrubbed(token: &str, text: &str) -> String {
+        let credentials = Credentials::new(token, AuthMode::Bearer).unwrap();
+        String::from_utf8(credentials.scrub(text.as_bytes()).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn every_echoed_form_of_the_token_is_replaced() {
+        let token = r#"tok+en/with="quote"=="#;
+        let text = format!(
+            "raw {token} query {} lower {} json {} slashes {} twice {token}{token}",
+            "tok%2Ben%2Fwith%3D%22quote%22%3D%3D",
+            "tok%2ben%2fwith%3d%22quote%22%3d%3d",
+            r#"tok+en/with=\"quote\"=="#,
+            r#"tok+en\/with=\"quote\"=="#,
+        );
+        assert_eq!(
+            scrubbed(token, &text),
+            "raw REDACTED query REDACTED lower REDACTED json REDACTED slashes REDACTED \
+             twice REDACTEDREDACTED"
+        );
+    }
+
+    #[test]
+    fn text_without_the_token_is_borrowed_and_short_tokens_are_not_looked_for() {
+        let credentials = Credentials::new("a-long-token", AuthMode::Bearer).unwrap();
+        assert!(matches!(
+            credentials.scrub(b"nothing here"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(scrubbed("short", "a short text"), "a short text");
+    }
 }
