@@ -1,6 +1,7 @@
 //! What happens to every request between the generated builder and the
 //! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
-//! retries, tracing and redaction of what comes back (`exec`).
+//! retries, tracing, and what comes back treated as hostile (`exec`): read
+//! within `max_response_bytes`, a redirect refused, the token taken out.
 
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use url::Url;
 
 use crate::api::Client;
 use crate::auth::Credentials;
+use crate::bounded::BoundedBody;
 use crate::client::ClientConfig;
 use crate::error::{RateLimit, Refusal};
 use crate::retry::{self, Failure, Safety};
@@ -249,25 +251,17 @@ impl Client {
         if let Some(refusal) = refusal {
             return Err(refusal.into_error(sent.clone()).await);
         }
-        // What an answer declares is not trusted for the allocation: the
-        // buffer grows with what actually arrives.
-        let mut body = Vec::with_capacity(declared.map_or(0, |n| n.min(1 << 20) as usize));
+        let mut body = BoundedBody::new(limit, declared);
         while let Some(chunk) = response.chunk().await? {
-            let needed = body.len() + chunk.len();
-            if needed > limit {
+            if body.push(&chunk).is_err() {
                 let refusal = Refusal::TooLarge {
                     limit,
                     declared: None,
                 };
                 return Err(refusal.into_error(sent.clone()).await);
             }
-            if needed > body.capacity() {
-                // Doubling, but never past the limit.
-                let target = needed.max(body.capacity() * 2).min(limit);
-                body.reserve_exact(target - body.len());
-            }
-            body.extend_from_slice(&chunk);
         }
+        let body = body.into_vec();
         Ok((response, body))
     }
 }

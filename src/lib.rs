@@ -78,6 +78,7 @@
 
 pub mod api;
 mod auth;
+mod bounded;
 mod client;
 mod config;
 #[cfg(feature = "dev-server")]

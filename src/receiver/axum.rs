@@ -18,6 +18,7 @@ use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 
 use super::{Claims, DeliveryHeaders, RequestVerifier, Verified, VerifyError};
+use crate::bounded::{BoundedBody, OverLimit};
 
 /// The raw body of a verified delivery, its claims and QStash's delivery
 /// headers.
@@ -134,7 +135,8 @@ where
         let head = verifier
             .verify_head(&parts.headers, target)
             .map_err(VerifyRejection::Refused)?;
-        let body = read(body, head.body_limit()).await?;
+        let declared = http_body::Body::size_hint(&body).exact();
+        let body = read(body, head.body_limit(), declared).await?;
         let Verified { claims, delivery } =
             head.verify_body(&body).map_err(VerifyRejection::Refused)?;
         Ok(VerifiedBody {
@@ -147,25 +149,16 @@ where
 
 /// The whole body, or [`VerifyError::BodyTooLarge`] as soon as it passes
 /// `limit`: no more than `limit` bytes are ever held.
-async fn read(body: Body, limit: usize) -> Result<Bytes, VerifyRejection> {
+async fn read(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, VerifyRejection> {
     let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
+    let mut bytes = BoundedBody::new(limit, declared);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(VerifyRejection::Body)?;
-        let needed = bytes.len() + chunk.len();
-        if needed > limit {
-            return Err(VerifyRejection::Refused(VerifyError::BodyTooLarge {
-                limit,
-            }));
-        }
-        if needed > bytes.capacity() {
-            // Doubling, but never past the limit.
-            let target = needed.max(bytes.capacity() * 2).min(limit);
-            bytes.reserve_exact(target - bytes.len());
-        }
-        bytes.extend_from_slice(&chunk);
+        bytes
+            .push(&chunk)
+            .map_err(|OverLimit| VerifyRejection::Refused(VerifyError::BodyTooLarge { limit }))?;
     }
-    Ok(Bytes::from(bytes))
+    Ok(Bytes::from(bytes.into_vec()))
 }
 
 impl<S, T> FromRequest<S> for VerifiedJson<T>
