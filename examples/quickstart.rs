@@ -67,14 +67,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let service = TcpListener::bind("127.0.0.1:0").await?;
     let service_url = format!("http://{}", service.local_addr()?);
     // `sub` is checked against the URL QStash was asked to call.
-    let verifier = RequestVerifier::new(receiver).public_base_url(&service_url);
+    let verifier = RequestVerifier::new(receiver, &service_url)?;
     let (deliveries, mut delivered) = mpsc::channel(1);
     let app = Router::new()
         .route(
             "/jobs",
             post(
-                move |VerifiedJson { value, claims }: VerifiedJson<Job>| async move {
-                    let _ = deliveries.send((value, claims)).await;
+                move |VerifiedJson {
+                          value,
+                          claims,
+                          delivery,
+                          ..
+                      }: VerifiedJson<Job>| async move {
+                    let _ = deliveries.send((value, claims, delivery)).await;
                     StatusCode::OK
                 },
             ),
@@ -97,10 +102,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("1. published {message_id} to {service_url}/jobs");
 
     // 4. The verified delivery, then the message's log trail.
-    let (job, claims) = tokio::time::timeout(Duration::from_secs(30), delivered.recv())
+    let (job, claims, delivery) = tokio::time::timeout(Duration::from_secs(30), delivered.recv())
         .await?
         .ok_or("the service stopped before a delivery arrived")?;
-    println!("2. delivered: {job:?}");
+    // The message id is the same on every retry: the key to handle it once.
+    println!(
+        "2. delivered: {job:?} as message {}, after {} retries",
+        delivery.message_id.as_deref().unwrap_or("(none)"),
+        delivery.retried.unwrap_or(0)
+    );
     println!(
         "3. verified: signed with the {:?} signing key for {}",
         claims.key, claims.url

@@ -14,6 +14,24 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit for opening a connection, on the HTTP client the builder creates.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Default for [`ClientBuilder::max_response_bytes`]: 160 MiB, enough for
+/// the largest answers QStash gives:
+///
+/// - one message (`GET /v2/messages/{id}`) of the largest size any plan
+///   accepts, 50 MB on the Fixed plans
+///   (<https://upstash.com/pricing/qstash>), which comes back base64-encoded
+///   when it is not UTF-8: 67 MB;
+/// - a full page of logs or DLQ messages: at most 100 entries (the spec's
+///   maximum `count`), each with its body (base64 in the logs); with bodies
+///   of 1 MB (the Free plan's maximum) that is about 134 MB, plus headers
+///   and metadata.
+///
+/// A page of larger messages (up to 10 MB each on Pay as You Go, 50 MB on
+/// Fixed plans) can be larger than any fixed figure: ask for fewer entries
+/// per page (`count`) or raise the limit. The memory a call can take for
+/// its answer is bounded by this figure, whatever a server sends.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 160 * 1024 * 1024;
+
 /// What every request of a [`Client`] needs besides the URL: credentials and
 /// the request timeout. Its `Debug` output never shows the token.
 #[derive(Debug, Clone)]
@@ -29,6 +47,8 @@ pub struct ClientConfig {
     /// The base URL's path (empty, or a proxy's prefix such as `/qstash`),
     /// where the API path of every request starts.
     pub(crate) base_path: String,
+    /// The largest answer read (see [`ClientBuilder::max_response_bytes`]).
+    pub(crate) max_response_bytes: usize,
 }
 
 impl ClientConfig {
@@ -45,6 +65,11 @@ impl ClientConfig {
     /// When requests are tried again.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.retry
+    }
+
+    /// The largest answer a request reads.
+    pub fn max_response_bytes(&self) -> usize {
+        self.max_response_bytes
     }
 }
 
@@ -144,6 +169,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     http_client: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
+    max_response_bytes: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -156,6 +182,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("http_client", &self.http_client.is_some())
             .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -252,6 +279,27 @@ impl ClientBuilder {
     /// Send requests with this `reqwest::Client` (its proxy, TLS and pool
     /// settings) instead of one the builder creates. With the default
     /// `rustls` feature, call [`install_crypto_provider`] before building it.
+    ///
+    /// The builder's own client follows no redirect and sends no `Referer`.
+    /// This one keeps its own policy, which the crate cannot change:
+    /// reqwest's default follows redirects, re-sending the request (its
+    /// body and forwarded headers; on another host without `Authorization`,
+    /// with a `Referer` that holds the query token in
+    /// [`AuthMode::QueryParameter`]). QStash never redirects, so a call
+    /// whose request was redirected fails with
+    /// [`Error::Redirected`](crate::Error::Redirected) either way; to keep
+    /// the request from going anywhere else, build the client with
+    /// `.redirect(reqwest::redirect::Policy::none())` and `.referer(false)`.
+    ///
+    /// ```
+    /// qstash::install_crypto_provider();
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .referer(false)
+    ///     .build()?;
+    /// let client = qstash::Client::builder().token("my-token").http_client(http).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -261,6 +309,16 @@ impl ClientBuilder {
     /// (see [`retry`](crate::retry) for what is retried).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
+        self
+    }
+
+    /// The largest answer (success or error) a request reads, in bytes;
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`] (160 MiB; how it was chosen is
+    /// there) unless set. A larger answer, or one declaring a larger
+    /// `Content-Length`, fails with [`Error::TooLarge`](crate::Error::TooLarge)
+    /// and is not retried; no more than this is ever held for it.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
         self
     }
 
@@ -289,6 +347,12 @@ impl ClientBuilder {
                 install_crypto_provider();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    // QStash never redirects; following one would re-send
+                    // the request, body, forwarded headers and (in
+                    // query-token mode, through `Referer`) the token to
+                    // wherever it points.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .referer(false)
                     .build()
                     .map_err(ConfigError::Http)?
             }
@@ -302,6 +366,9 @@ impl ClientBuilder {
             base_path: url::Url::parse(&base_url)
                 .map(|url| url.path().trim_end_matches('/').to_string())
                 .unwrap_or_default(),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
         };
         Ok(Client {
             api: api::Client::new_with_client(&base_url, http_client, config),

@@ -56,6 +56,124 @@ pub enum Error {
         /// The start of what arrived.
         snippet: String,
     },
+    /// The server answered with a redirect. QStash's API never redirects,
+    /// so the client follows none: the request, its body, forwarded headers
+    /// and token went nowhere else.
+    #[error("{}", redirect_message(*.status, .location.as_deref()))]
+    Redirected {
+        /// The 3xx status; `None` when a `reqwest::Client` passed to
+        /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)
+        /// followed the redirect itself (reqwest keeps no record of the hops).
+        status: Option<StatusCode>,
+        /// Where it pointed: the host, and the port if one was given. Never
+        /// the path or query, which may echo the request. `None` without a
+        /// usable `Location`.
+        location: Option<String>,
+    },
+    /// An answer (success or error) was larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes):
+    /// reading stopped at the limit, or did not start when the answer
+    /// declared a larger `Content-Length`.
+    #[error(
+        "QStash's answer is larger than the limit of {limit} bytes{}; ask for fewer entries \
+         per page (`count`) or raise `ClientBuilder::max_response_bytes`",
+        declared.map(|n| format!(" (it declared {n})")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// The limit in force.
+        limit: usize,
+        /// The `Content-Length` the answer declared, if it declared one.
+        declared: Option<u64>,
+    },
+}
+
+fn redirect_message(status: Option<StatusCode>, location: Option<&str>) -> String {
+    let to = location.unwrap_or("no usable location");
+    match status {
+        Some(status) => format!(
+            "the server answered {status}, a redirect to {to}; QStash never redirects, so it \
+             was not followed and nothing was sent there: check the base URL"
+        ),
+        None => format!(
+            "the request was redirected to {to}, and the reqwest::Client given to \
+             `ClientBuilder::http_client` followed the redirect, sending the request there \
+             too; QStash never redirects: check the base URL, and build that client with \
+             `redirect(reqwest::redirect::Policy::none())`"
+        ),
+    }
+}
+
+/// Why the request hooks turned an answer down. The hooks can only return
+/// a `reqwest::Error`, so a refusal travels as the source of one (see
+/// [`Refusal::into_error`]) and [`Error::from_api`] turns it back into its
+/// variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// See [`Error::Redirected`].
+    Redirected {
+        status: Option<StatusCode>,
+        location: Option<String>,
+    },
+    /// See [`Error::TooLarge`].
+    TooLarge { limit: usize, declared: Option<u64> },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.clone() {
+            Refusal::Redirected { status, location } => {
+                fmt::Display::fmt(&Error::Redirected { status, location }, f)
+            }
+            Refusal::TooLarge { limit, declared } => {
+                fmt::Display::fmt(&Error::TooLarge { limit, declared }, f)
+            }
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl Refusal {
+    /// The refusal `error` carries, if the hooks made it.
+    pub(crate) fn of(error: &reqwest::Error) -> Option<&Refusal> {
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            if let Some(refusal) = inner.downcast_ref::<Refusal>() {
+                return Some(refusal);
+            }
+            source = inner.source();
+        }
+        None
+    }
+
+    /// A `reqwest::Error` for `url` whose source is this refusal.
+    ///
+    /// reqwest has no public constructor for its error, but reading a body
+    /// that fails yields one with the failure as its source: the refusal is
+    /// put in such a body, which fails at once, and read.
+    pub(crate) async fn into_error(self, url: url::Url) -> reqwest::Error {
+        let body = reqwest::Body::wrap(Refused(Some(self)));
+        let response = reqwest::Response::from(http::Response::new(body));
+        match response.bytes().await {
+            Err(error) => error.with_url(url),
+            Ok(_) => unreachable!("a refused body yields its refusal on the first read"),
+        }
+    }
+}
+
+/// A body whose first read fails with the refusal it holds.
+struct Refused(Option<Refusal>);
+
+impl http_body::Body for Refused {
+    type Data = bytes::Bytes;
+    type Error = Refusal;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Refusal>>> {
+        std::task::Poll::Ready(self.get_mut().0.take().map(Err))
+    }
 }
 
 /// What to do about an error status, where the status alone says.
@@ -126,20 +244,24 @@ pub struct RateLimit {
     pub remaining: Option<u64>,
     /// When the limit resets, if the answer said.
     pub reset: Option<SystemTime>,
-    /// `Retry-After`, if the answer had it.
+    /// `Retry-After`, if the answer had it: its seconds, or the time from
+    /// the answer's `Date` (else from when it arrived) to its HTTP date.
     pub retry_after: Option<Duration>,
     /// QStash's message.
     pub message: String,
 }
 
 impl RateLimit {
-    pub(crate) fn from_headers(headers: &HeaderMap, message: String) -> RateLimit {
-        let number = |name: &str| {
+    /// Reads a 429's headers; `now` is the time a `Retry-After` date is
+    /// counted from when the answer has no `Date` of its own.
+    pub(crate) fn from_headers(headers: &HeaderMap, message: String, now: SystemTime) -> RateLimit {
+        let text = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(str::trim)
         };
+        let number = |name: &str| text(name).and_then(|v| v.parse::<u64>().ok());
         let (kind, prefix) = if headers.contains_key("burst-ratelimit-limit")
             || headers.contains_key("burst-ratelimit-reset")
         {
@@ -164,7 +286,7 @@ impl RateLimit {
             // A reset too far to represent is no usable reset.
             reset: field("reset")
                 .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs))),
-            retry_after: number("retry-after").map(Duration::from_secs),
+            retry_after: retry_after(text("retry-after"), text("date"), now),
             message,
         }
     }
@@ -177,6 +299,22 @@ impl RateLimit {
                 .map(|reset| reset.duration_since(now).unwrap_or(Duration::ZERO))
         })
     }
+}
+
+/// `Retry-After` is seconds or an HTTP date (RFC 9110, section 10.2.3). A
+/// date is counted from the answer's own `Date`, so that a clock difference
+/// between QStash and this host does not change the wait, else from `now`;
+/// a date already past means no wait.
+fn retry_after(value: Option<&str>, date: Option<&str>, now: SystemTime) -> Option<Duration> {
+    let value = value?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let from = date
+        .and_then(|date| httpdate::parse_http_date(date).ok())
+        .unwrap_or(now);
+    Some(at.duration_since(from).unwrap_or(Duration::ZERO))
 }
 
 impl fmt::Display for RateLimit {
@@ -310,7 +448,7 @@ impl Error {
 
     fn from_status(status: StatusCode, headers: &HeaderMap, message: String) -> Error {
         if status == StatusCode::TOO_MANY_REQUESTS {
-            Error::RateLimited(RateLimit::from_headers(headers, message))
+            Error::RateLimited(RateLimit::from_headers(headers, message, SystemTime::now()))
         } else {
             Error::Api { status, message }
         }
@@ -319,11 +457,15 @@ impl Error {
     fn from_transport(error: reqwest::Error) -> Error {
         // reqwest calls a body cut short by the connection "error decoding
         // response body"; the crate decodes JSON itself and asks reqwest
-        // for no content decoding, so any reqwest error is one of transport.
-        if error.is_timeout() {
-            Error::Timeout(error)
-        } else {
-            Error::Transport(error)
+        // for no content decoding, so any reqwest error is one of transport,
+        // or one of the hooks' refusals.
+        match Refusal::of(&error).cloned() {
+            Some(Refusal::Redirected { status, location }) => {
+                Error::Redirected { status, location }
+            }
+            Some(Refusal::TooLarge { limit, declared }) => Error::TooLarge { limit, declared },
+            None if error.is_timeout() => Error::Timeout(error),
+            None => Error::Transport(error),
         }
     }
 
@@ -332,6 +474,7 @@ impl Error {
         match self {
             Error::Api { status, .. } => Some(*status),
             Error::RateLimited(_) => Some(StatusCode::TOO_MANY_REQUESTS),
+            Error::Redirected { status, .. } => *status,
             _ => None,
         }
     }
@@ -413,6 +556,16 @@ pub enum ConfigError {
          set it on the reqwest::Client you pass to `http_client`"
     )]
     ConnectTimeoutWithCustomClient,
+    /// The public base URL given to a
+    /// [`RequestVerifier`](crate::RequestVerifier) is not one QStash could
+    /// have signed a delivery for.
+    #[error("invalid public base URL `{url}`: {reason}")]
+    InvalidPublicUrl {
+        /// The URL as given, up to any query, fragment or user.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A signing key is empty, which would make every forged token pass.
     #[error("signing key is empty")]
     EmptySigningKey,

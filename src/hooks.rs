@@ -1,6 +1,7 @@
 //! What happens to every request between the generated builder and the
 //! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
-//! retries, tracing and redaction of what comes back (`exec`).
+//! retries, tracing, and what comes back treated as hostile (`exec`): read
+//! within `max_response_bytes`, a redirect refused, the token taken out.
 
 use std::time::Instant;
 
@@ -11,9 +12,10 @@ use tracing::field::Empty;
 use url::Url;
 
 use crate::api::Client;
-use crate::auth::{AuthMode, redact_error, redact_url};
+use crate::auth::Credentials;
+use crate::bounded::BoundedBody;
 use crate::client::ClientConfig;
-use crate::error::RateLimit;
+use crate::error::{RateLimit, Refusal};
 use crate::operations::{self, Guard, Operation, Retry};
 use crate::retry::{self, Failure, Safety};
 
@@ -114,7 +116,7 @@ impl ClientHooks<ClientConfig> for Client {
             };
             let wait = match &outcome {
                 Ok(response) if failure == Failure::RateLimited => {
-                    RateLimit::from_headers(response.headers(), String::new())
+                    RateLimit::from_headers(response.headers(), String::new(), clock.now())
                         .wait_from(clock.now())
                         .filter(|wait| !wait.is_zero())
                         .unwrap_or_else(|| policy.backoff(attempt))
@@ -157,10 +159,11 @@ impl ClientHooks<ClientConfig> for Client {
 }
 
 impl Client {
-    /// One attempt: send, read a success answer whole (so that an answer
-    /// cut short is a failure of this attempt, which can be retried, rather
-    /// than of decoding after the retry loop is over), record it on `span`,
-    /// and take the token out of anything that goes back to the caller.
+    /// One attempt: send, read the answer whole within the size limit (so
+    /// that an answer cut short is a failure of this attempt, which can be
+    /// retried, rather than of decoding after the retry loop is over),
+    /// refuse a redirect, record it on `span`, and take the token out of
+    /// anything that goes back to the caller.
     async fn attempt(
         &self,
         request: reqwest::Request,
@@ -176,16 +179,17 @@ impl Client {
         {
             span.record("message_id", id.as_str());
         }
+        let sent = request.url().clone();
         let started = Instant::now();
         let result = match self.client().execute(request).await {
-            Ok(response) if response.status().is_success() => buffered(response).await,
-            other => other.map(|response| (response, None)),
+            Ok(response) => self.read(response, &sent).await,
+            Err(error) => Err(error),
         };
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         match &result {
             Ok((response, body)) => {
                 span.record("status", response.status().as_u16());
-                if let Some(body) = body.as_deref().filter(|_| traced && publishes) {
+                if traced && response.status().is_success() && publishes {
                     record_message_ids(span, body);
                 }
             }
@@ -193,14 +197,57 @@ impl Client {
                 span.record("error", error_kind(error));
             }
         }
-        let redact = self.inner.credentials.mode() == AuthMode::QueryParameter;
+        // From here on the answer reaches callers (in errors, and in
+        // `Error::UnexpectedResponse`), so the token leaves it now.
+        let credentials = &self.inner.credentials;
         match result {
-            Ok((response, body)) => Ok(rebuild(response, body, redact)),
-            // From here on the URL reaches callers (in errors and in
-            // `Error::UnexpectedResponse`), so the token leaves it now.
-            Err(error) if redact => Err(redact_error(error)),
-            Err(error) => Err(error),
+            Ok((response, body)) => Ok(rebuild(response, body, credentials)),
+            Err(error) => Err(credentials.scrub_error(error)),
         }
+    }
+
+    /// The answer's body, read within `max_response_bytes`; a redirect,
+    /// followed or not, is refused unread.
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        sent: &Url,
+    ) -> reqwest::Result<(reqwest::Response, Vec<u8>)> {
+        let credentials = &self.inner.credentials;
+        let limit = self.inner.max_response_bytes;
+        let declared = response.content_length();
+        let refusal = if let Some(location) = followed(sent, response.url()) {
+            // Only a caller's client follows redirects (the builder's own
+            // follows none); the request went there, the answer is not used.
+            Some(Refusal::Redirected {
+                status: None,
+                location: location.map(|l| scrub_text(credentials, &l)),
+            })
+        } else if response.status().is_redirection() {
+            Some(Refusal::Redirected {
+                status: Some(response.status()),
+                location: location(sent, response.headers()).map(|l| scrub_text(credentials, &l)),
+            })
+        } else if declared.is_some_and(|n| n > limit as u64) {
+            Some(Refusal::TooLarge { limit, declared })
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return Err(refusal.into_error(sent.clone()).await);
+        }
+        let mut body = BoundedBody::new(limit, declared);
+        while let Some(chunk) = response.chunk().await? {
+            if body.push(&chunk).is_err() {
+                let refusal = Refusal::TooLarge {
+                    limit,
+                    declared: None,
+                };
+                return Err(refusal.into_error(sent.clone()).await);
+            }
+        }
+        let body = body.into_vec();
+        Ok((response, body))
     }
 }
 
@@ -222,50 +269,77 @@ fn deduplicate(request: &mut reqwest::Request, operation: &str) -> bool {
     }
 }
 
-/// The response with its body read, if it is a success.
-async fn buffered(
-    mut response: reqwest::Response,
-) -> reqwest::Result<(reqwest::Response, Option<Vec<u8>>)> {
-    let mut body = Vec::with_capacity(
-        response
-            .content_length()
-            .map_or(0, |n| n.min(1 << 20) as usize),
-    );
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-    }
-    Ok((response, Some(body)))
+fn scrub_text(credentials: &Credentials, text: &str) -> String {
+    String::from_utf8_lossy(&credentials.scrub(text.as_bytes())).into_owned()
 }
 
-/// The response to hand to the generated code: its read body put back, its
-/// URL without the token.
-fn rebuild(response: reqwest::Response, body: Option<Vec<u8>>, redact: bool) -> reqwest::Response {
+/// Where a caller's client took the request, if it followed a redirect:
+/// `Some(host and port)` when the answer is for another URL than the one
+/// sent.
+fn followed(sent: &Url, answered: &Url) -> Option<Option<String>> {
+    let same = sent.scheme() == answered.scheme()
+        && sent.host_str() == answered.host_str()
+        && sent.port_or_known_default() == answered.port_or_known_default()
+        && sent.path() == answered.path()
+        && sent.query() == answered.query();
+    (!same).then(|| host_and_port(answered))
+}
+
+/// The host (and port, if given) a redirect's `Location` points to.
+fn location(sent: &Url, headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let value = headers.get(reqwest::header::LOCATION)?.to_str().ok()?;
+    host_and_port(&sent.join(value.trim()).ok()?)
+}
+
+/// `host` or `host:port`: never the path or query, which may echo the request.
+fn host_and_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// The response to hand to the generated code: its read body put back,
+/// and the token taken out of its URL, headers and body.
+fn rebuild(
+    response: reqwest::Response,
+    body: Vec<u8>,
+    credentials: &Credentials,
+) -> reqwest::Response {
     use reqwest::ResponseBuilderExt;
 
-    if body.is_none() && !redact {
-        return response;
-    }
     let mut url = response.url().clone();
-    if redact {
-        redact_url(&mut url);
-    }
+    credentials.scrub_url(&mut url);
     // reqwest keeps a response's URL outside `http::Response`; it comes back
     // only through the extension `ResponseBuilderExt::url` sets.
     let mut carrier = http::Response::builder().url(url);
-    let (mut parts, streaming) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let (mut parts, _read) = http::Response::<reqwest::Body>::from(response).into_parts();
     if let Some(extensions) = carrier.extensions_mut() {
         parts.extensions.extend(std::mem::take(extensions));
     }
-    let body = match body {
-        Some(bytes) => reqwest::Body::from(bytes),
-        None => streaming,
+    credentials.scrub_headers(&mut parts.headers);
+    let body = match credentials.scrub(&body) {
+        std::borrow::Cow::Owned(scrubbed) => {
+            parts.headers.insert(
+                reqwest::header::CONTENT_LENGTH,
+                HeaderValue::from(scrubbed.len()),
+            );
+            scrubbed
+        }
+        std::borrow::Cow::Borrowed(_) => body,
     };
-    reqwest::Response::from(http::Response::from_parts(parts, body))
+    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
 }
 
 /// What kind of failure, for the span: never the error text, which holds the URL.
 fn error_kind(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
+    if let Some(refusal) = Refusal::of(error) {
+        match refusal {
+            Refusal::Redirected { .. } => "redirect",
+            Refusal::TooLarge { .. } => "too_large",
+        }
+    } else if error.is_timeout() {
         "timeout"
     } else if error.is_connect() {
         "connect"

@@ -78,6 +78,7 @@
 
 pub mod api;
 mod auth;
+mod bounded;
 mod client;
 mod config;
 #[cfg(feature = "dev-server")]
@@ -92,7 +93,10 @@ pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
 #[cfg(feature = "rustls")]
 pub use client::install_crypto_provider;
-pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use client::{
+    Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+};
 pub use config::Region;
 pub use error::{ConfigError, Error, ErrorBody, InvalidInput, RateLimit, RateLimitKind};
 pub use hooks::USER_AGENT_VALUE;

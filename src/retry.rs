@@ -35,6 +35,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::error::Refusal;
 use crate::operations::{Operation, Retry};
 
 /// A future that completes after a [`Clock::sleep`].
@@ -376,7 +377,11 @@ impl Failure {
     pub(crate) fn of_error(error: &reqwest::Error) -> Failure {
         if error.is_connect() {
             Failure::NotSent
-        } else if error.is_builder() || error.is_redirect() || error.is_status() {
+        } else if error.is_builder()
+            || error.is_redirect()
+            || error.is_status()
+            || Refusal::of(error).is_some()
+        {
             Failure::Final
         } else {
             Failure::MaybeArrived

@@ -31,7 +31,9 @@ pub struct Claims {
     pub expires_at: u64,
     /// The `nbf` claim (unix seconds).
     pub not_before: u64,
-    /// The `jti` claim, unique per delivery attempt; handy for de-duplication.
+    /// The `jti` claim: a new one on every delivery attempt, so not the key
+    /// to process a message once; that is
+    /// [`DeliveryHeaders::message_id`](super::DeliveryHeaders::message_id).
     pub jwt_id: Option<String>,
     /// SHA-256 of the body, as signed in the `body` claim.
     pub body_sha256: [u8; 32],

@@ -75,7 +75,34 @@ pub enum VerifyError {
     #[error("no signing keys configured for this delivery's region")]
     NoKeys,
     /// The URL to compare with `sub` could not be rebuilt from the request
-    /// (a relative request target and no usable `Host` header).
+    /// headers the [`RequestVerifier`](super::RequestVerifier) was told to
+    /// trust: missing, repeated, a list, or not a host (or, for the
+    /// `Host` header, different from an absolute request target's).
     #[error("cannot determine the request URL")]
     RequestUrl,
+    /// One of QStash's delivery headers (`Upstash-Message-Id`,
+    /// `Upstash-Retried`, ..., `Upstash-Region`) is repeated or unreadable,
+    /// which QStash never sends: which value would count is ambiguous.
+    #[error("the {0} header is repeated or unreadable")]
+    DeliveryHeader(&'static str),
+    /// The body is larger than the receiving side accepts
+    /// ([`RequestVerifier::max_body_bytes`](super::RequestVerifier::max_body_bytes)).
+    #[error("the body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+impl VerifyError {
+    /// The HTTP status to answer a refused delivery with: `413 Payload Too
+    /// Large` for [`BodyTooLarge`](Self::BodyTooLarge), `401 Unauthorized`
+    /// otherwise. QStash retries both; neither tells a forger more than
+    /// the reason text does.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            VerifyError::BodyTooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+            _ => http::StatusCode::UNAUTHORIZED,
+        }
+    }
 }

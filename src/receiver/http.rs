@@ -1,78 +1,142 @@
-//! Verifying deliveries given as [`http`] requests, for any framework built
-//! on the `http` crate.
+//! Verifying deliveries given as [`http`] requests: the part every web
+//! framework shares. An extractor or middleware calls
+//! [`RequestVerifier::verify_head`] on the headers before reading the body,
+//! reads at most [`SignedHead::body_limit`] bytes, and finishes with
+//! [`SignedHead::verify_body`]; the axum extractors (feature `axum`) are
+//! that and nothing more.
 
-use http::header::HOST;
 use http::request::Parts;
 use http::{HeaderMap, Request, Uri};
 
-use super::error::Malformed;
-use super::{Claims, Delivery, Receiver, Region, VerifyError};
+use super::headers::{self, DeliveryHeaders};
+use super::target::{TrustedHeaders, UrlSource, public_base_url};
+use super::{Claims, ConfigError, Receiver, VerifyError, check_body};
 
-/// The header carrying the token (header names are case-insensitive).
-pub const SIGNATURE_HEADER: &str = "upstash-signature";
-/// The header naming the region that signed the delivery.
-pub const REGION_HEADER: &str = "upstash-region";
+/// Default for [`RequestVerifier::max_body_bytes`]: 50 MiB, at least the
+/// largest message QStash accepts on any plan (50 MB on the Fixed plans;
+/// 1 MB Free, 10 MB Pay as You Go: <https://upstash.com/pricing/qstash>).
+/// A limit below what QStash may deliver turns a legitimate delivery into
+/// an error that QStash retries until the message lands in the DLQ.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
 
-/// Where the URL compared with the token's `sub` claim comes from.
-#[derive(Debug, Clone)]
-enum UrlSource {
-    Request,
-    PublicBase(String),
-    Unchecked,
-}
-
-/// A [`Receiver`] plus how to find the URL a request was sent to, which
-/// verifies whole [`http`] requests.
+/// A [`Receiver`] plus where the URL a delivery was sent to comes from,
+/// which verifies whole [`http`] requests.
 ///
-/// By default the URL is taken from the request: an absolute request
-/// target as is, otherwise `https://` + the `Host` header + the path and
-/// query. Behind a proxy that changes scheme, host or path prefix, set
-/// [`public_base_url`](RequestVerifier::public_base_url).
+/// QStash signs the URL it delivers to, so a token is only good for that
+/// URL. By default that URL is the service's public base URL, from
+/// configuration, followed by the request's path and query: a request's
+/// `Host` header or absolute-form target cannot move a token from one
+/// endpoint to another. Behind a proxy that strips a path prefix, include
+/// the prefix in the base URL.
 ///
 /// ```
 /// use qstash::receiver::{Receiver, RequestVerifier, Signer};
 ///
-/// let verifier = RequestVerifier::new(Receiver::new("sig_current", "sig_next")?)
-///     .public_base_url("https://api.example.com");
+/// let receiver = Receiver::new("sig_current", "sig_next")?;
+/// let verifier = RequestVerifier::new(receiver, "https://api.example.com")?;
 /// # let token = Signer::new("sig_current")?.sign("https://api.example.com/jobs?id=1", b"{}");
 /// let request = http::Request::post("/jobs?id=1")
 ///     .header("Upstash-Signature", token)
+///     .header("Upstash-Message-Id", "msg_123")
 ///     .body(b"{}".to_vec())?;
-/// let claims = verifier.verify_request(&request)?;
-/// assert_eq!(claims.url, "https://api.example.com/jobs?id=1");
+/// let verified = verifier.verify_request(&request)?;
+/// assert_eq!(verified.claims.url, "https://api.example.com/jobs?id=1");
+/// assert_eq!(verified.delivery.message_id.as_deref(), Some("msg_123"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequestVerifier {
     receiver: Receiver,
     url: UrlSource,
+    max_body_bytes: usize,
+}
+
+/// A verified delivery: its claims and QStash's delivery headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified {
+    /// What the token signed: URL, times, body hash, key.
+    pub claims: Claims,
+    /// QStash's other headers: message id (the idempotency key), retries,
+    /// schedule, URL group, caller.
+    pub delivery: DeliveryHeaders,
+}
+
+/// A delivery whose head verified: the signature header is there and well
+/// formed, its MAC, issuer, lifetime and URL are right, the delivery
+/// headers readable and the declared length within the limit. What
+/// remains is its body: read at most [`body_limit`](Self::body_limit)
+/// bytes of it and pass them to [`verify_body`](Self::verify_body).
+#[derive(Debug)]
+#[must_use = "the body is not verified until `verify_body` says so"]
+pub struct SignedHead {
+    claims: Claims,
+    delivery: DeliveryHeaders,
+    body_limit: usize,
+}
+
+impl SignedHead {
+    /// The most body bytes to read; more is
+    /// [`VerifyError::BodyTooLarge`].
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Checks the complete raw body against the signed hash.
+    pub fn verify_body(self, body: &[u8]) -> Result<Verified, VerifyError> {
+        if body.len() > self.body_limit {
+            return Err(VerifyError::BodyTooLarge {
+                limit: self.body_limit,
+            });
+        }
+        Ok(Verified {
+            claims: check_body(self.claims, body)?,
+            delivery: self.delivery,
+        })
+    }
 }
 
 impl RequestVerifier {
-    /// Verifies with `receiver`, checking `sub` against the request URL.
-    pub fn new(receiver: Receiver) -> RequestVerifier {
+    /// Verifies with `receiver` deliveries to `public_base_url`, the URL
+    /// QStash calls this service at: scheme and host (and port, and a
+    /// path prefix a proxy strips), such as `https://api.example.com` or
+    /// `http://127.0.0.1:3000` for local development. The request's path
+    /// and query are appended to it. Fails unless it is an `http` or
+    /// `https` URL with a host and no user, query or fragment.
+    pub fn new(receiver: Receiver, public_base_url: &str) -> Result<RequestVerifier, ConfigError> {
+        Ok(RequestVerifier::with_source(
+            receiver,
+            UrlSource::Configured(self::public_base_url(public_base_url)?),
+        ))
+    }
+
+    /// Verifies with `receiver`, taking the delivery URL from the request
+    /// headers named by `headers`: only behind a proxy you run that sets
+    /// them (see [`TrustedHeaders`] for why).
+    pub fn trusting_headers(receiver: Receiver, headers: TrustedHeaders) -> RequestVerifier {
+        RequestVerifier::with_source(receiver, UrlSource::Headers(headers))
+    }
+
+    /// Verifies with `receiver` without comparing `sub` with any URL: a
+    /// token for any endpoint of the same QStash account then verifies
+    /// here too, within its lifetime.
+    pub fn without_url_check(receiver: Receiver) -> RequestVerifier {
+        RequestVerifier::with_source(receiver, UrlSource::Unchecked)
+    }
+
+    fn with_source(receiver: Receiver, url: UrlSource) -> RequestVerifier {
         RequestVerifier {
             receiver,
-            url: UrlSource::Request,
+            url,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
-    /// The URL clients see this service at, e.g. `https://api.example.com`
-    /// or `https://example.com/service` when a proxy strips `/service`; the
-    /// request's path and query are appended to it.
-    pub fn public_base_url(mut self, base: impl Into<String>) -> RequestVerifier {
-        let mut base = base.into();
-        while base.ends_with('/') {
-            base.pop();
-        }
-        self.url = UrlSource::PublicBase(base);
-        self
-    }
-
-    /// Does not compare `sub` with any URL. A token for another endpoint of
-    /// the same QStash account then verifies here too, within its lifetime.
-    pub fn skip_url_check(mut self) -> RequestVerifier {
-        self.url = UrlSource::Unchecked;
+    /// The largest body to read, in bytes; [`DEFAULT_MAX_BODY_BYTES`] unless
+    /// set. Lower it to the largest message your publishers send; raising
+    /// it is only needed past QStash's own limits (an Enterprise plan).
+    pub fn max_body_bytes(mut self, limit: usize) -> RequestVerifier {
+        self.max_body_bytes = limit;
         self
     }
 
@@ -81,63 +145,52 @@ impl RequestVerifier {
         &self.receiver
     }
 
+    /// The first step, before any of the body is read: the whole token is
+    /// checked (structure, MAC, issuer, lifetime, URL), the delivery
+    /// headers read, and a declared `Content-Length` over the limit
+    /// refused. `target` is the request target as the client sent it:
+    /// frameworks that rewrite the URI for nested routers pass the
+    /// original.
+    pub fn verify_head(
+        &self,
+        headers: &HeaderMap,
+        target: &Uri,
+    ) -> Result<SignedHead, VerifyError> {
+        let signature = headers::signature(headers)?;
+        let region = headers::region(headers)?;
+        let url = self.url.url_of(headers, target)?;
+        let claims =
+            self.receiver
+                .verify_token(signature, url.as_deref(), region, self.receiver.now())?;
+        let delivery = DeliveryHeaders::read(headers)?;
+        let declared = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if declared.is_some_and(|length| length > self.max_body_bytes as u64) {
+            return Err(VerifyError::BodyTooLarge {
+                limit: self.max_body_bytes,
+            });
+        }
+        Ok(SignedHead {
+            claims,
+            delivery,
+            body_limit: self.max_body_bytes,
+        })
+    }
+
     /// Verifies a request given as parts and its complete raw body.
-    pub fn verify(&self, parts: &Parts, body: &[u8]) -> Result<Claims, VerifyError> {
-        self.verify_with_uri(&parts.headers, &parts.uri, body)
+    pub fn verify(&self, parts: &Parts, body: &[u8]) -> Result<Verified, VerifyError> {
+        self.verify_head(&parts.headers, &parts.uri)?
+            .verify_body(body)
     }
 
     /// Verifies a request whose complete raw body is in memory.
     pub fn verify_request<B: AsRef<[u8]>>(
         &self,
         request: &Request<B>,
-    ) -> Result<Claims, VerifyError> {
-        self.verify_with_uri(request.headers(), request.uri(), request.body().as_ref())
-    }
-
-    /// `uri` is the target as the client sent it: frameworks that rewrite
-    /// the request URI for nested routers pass the original here.
-    pub(super) fn verify_with_uri(
-        &self,
-        headers: &HeaderMap,
-        uri: &Uri,
-        body: &[u8],
-    ) -> Result<Claims, VerifyError> {
-        let mut values = headers.get_all(SIGNATURE_HEADER).iter();
-        let signature = match (values.next(), values.next()) {
-            (None, _) => return Err(VerifyError::MissingSignature),
-            (Some(value), None) => value
-                .to_str()
-                .map_err(|_| VerifyError::Malformed(Malformed::HeaderValue))?,
-            (Some(_), Some(_)) => return Err(VerifyError::Malformed(Malformed::HeaderValue)),
-        };
-        let region = headers
-            .get(REGION_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|name| Region::from_name(name).ok());
-        let url = self.url_of(headers, uri)?;
-        let mut delivery = Delivery::new(signature, body).region(region);
-        if let Some(url) = &url {
-            delivery = delivery.url(url);
-        }
-        self.receiver.verify(delivery)
-    }
-
-    fn url_of(&self, headers: &HeaderMap, uri: &Uri) -> Result<Option<String>, VerifyError> {
-        let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        match &self.url {
-            UrlSource::Unchecked => Ok(None),
-            UrlSource::PublicBase(base) => Ok(Some(format!("{base}{path_and_query}"))),
-            UrlSource::Request => {
-                if let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) {
-                    return Ok(Some(format!("{scheme}://{authority}{path_and_query}")));
-                }
-                let host = headers
-                    .get(HOST)
-                    .and_then(|host| host.to_str().ok())
-                    .filter(|host| !host.is_empty())
-                    .ok_or(VerifyError::RequestUrl)?;
-                Ok(Some(format!("https://{host}{path_and_query}")))
-            }
-        }
+    ) -> Result<Verified, VerifyError> {
+        self.verify_head(request.headers(), request.uri())?
+            .verify_body(request.body().as_ref())
     }
 }

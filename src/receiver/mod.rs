@@ -6,6 +6,13 @@
 //! was received on) against them, returning the verified [`Claims`] or a
 //! [`VerifyError`] naming the rule that failed.
 //!
+//! For whole HTTP requests, a [`RequestVerifier`] adds where the URL comes
+//! from (the service's configured public base URL), QStash's delivery
+//! headers ([`DeliveryHeaders`]) and a body limit, in two steps any web
+//! framework can drive: [`RequestVerifier::verify_head`] before the body is
+//! read, [`SignedHead::verify_body`] after. The axum extractors (feature
+//! `axum`) are those two steps.
+//!
 //! Compared with the official TypeScript SDK, this verifier is stricter in
 //! two ways, both covered by the shared test vectors: the algorithm is pinned
 //! to HS256 (the SDK accepts an HS512 token made with the signing key), and
@@ -30,9 +37,11 @@
 mod axum;
 mod claims;
 mod error;
+mod headers;
 mod http;
 mod keys;
 mod signer;
+mod target;
 mod token;
 
 use std::sync::Arc;
@@ -42,8 +51,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use self::axum::{VerifiedBody, VerifiedJson, VerifyRejection};
 pub use self::claims::{Claims, KeySlot};
 pub use self::error::{Malformed, VerifyError};
-pub use self::http::{REGION_HEADER, RequestVerifier, SIGNATURE_HEADER};
+pub use self::headers::{DeliveryHeaders, REGION_HEADER, SIGNATURE_HEADER};
+pub use self::http::{DEFAULT_MAX_BODY_BYTES, RequestVerifier, SignedHead, Verified};
 pub use self::signer::Signer;
+pub use self::target::TrustedHeaders;
 pub use crate::config::Region;
 pub use crate::error::ConfigError;
 
@@ -241,7 +252,12 @@ impl Receiver {
 
     /// Verifies a delivery at the receiver's clock.
     pub fn verify(&self, delivery: Delivery<'_>) -> Result<Claims, VerifyError> {
-        self.verify_at(delivery, self.clock.now_unix_secs())
+        self.verify_at(delivery, self.now())
+    }
+
+    /// The receiver's clock, in unix seconds.
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_unix_secs()
     }
 
     /// Verifies a delivery as of `now` (unix seconds).
@@ -251,12 +267,25 @@ impl Receiver {
     /// then next), claims shape, issuer, `exp`, `nbf`, `sub` (when a URL is
     /// given), body hash.
     pub fn verify_at(&self, delivery: Delivery<'_>, now: u64) -> Result<Claims, VerifyError> {
-        let (keys, region) = self.keys_for(delivery.region)?;
-        let token = Token::parse(delivery.signature)?;
+        let claims = self.verify_token(delivery.signature, delivery.url, delivery.region, now)?;
+        check_body(claims, delivery.body)
+    }
+
+    /// Every check but the body's: what can be settled before the body is
+    /// read. The claims' `body_sha256` is the hash the token signed, which
+    /// [`check_body`] compares with the body's.
+    pub(crate) fn verify_token(
+        &self,
+        signature: &str,
+        url: Option<&str>,
+        region: Option<Region>,
+        now: u64,
+    ) -> Result<Claims, VerifyError> {
+        let (keys, region) = self.keys_for(region)?;
+        let token = Token::parse(signature)?;
         let key = token.verify_mac(keys)?;
-        token.with_payload(|json| {
-            self.check_claims(WireClaims::parse(json)?, &delivery, now, key, region)
-        })
+        token
+            .with_payload(|json| self.check_claims(WireClaims::parse(json)?, url, now, key, region))
     }
 
     fn keys_for(&self, region: Option<Region>) -> Result<(&KeyPair, Option<Region>), VerifyError> {
@@ -274,7 +303,7 @@ impl Receiver {
     fn check_claims(
         &self,
         wire: WireClaims<'_>,
-        delivery: &Delivery<'_>,
+        url: Option<&str>,
         now: u64,
         key: KeySlot,
         region: Option<Region>,
@@ -294,14 +323,12 @@ impl Receiver {
             return Err(VerifyError::NotYetValid);
         }
         let sub = wire.sub.ok_or(VerifyError::MissingClaim("sub"))?;
-        if delivery.url.is_some_and(|url| url != sub) {
+        if url.is_some_and(|url| url != sub) {
             return Err(VerifyError::Subject);
         }
         let body_claim = wire.body.ok_or(VerifyError::MissingClaim("body"))?;
-        let body_sha256 = token::body_sha256(delivery.body);
-        if !token::body_claim_matches(&body_claim, &body_sha256) {
-            return Err(VerifyError::BodyHash);
-        }
+        // A claim that is no SHA-256 matches no body.
+        let body_sha256 = token::decode_body_claim(&body_claim).ok_or(VerifyError::BodyHash)?;
         Ok(Claims {
             url: sub.into_owned(),
             issued_at: wire.iat,
@@ -312,6 +339,15 @@ impl Receiver {
             key,
             region,
         })
+    }
+}
+
+/// The last check: `body` is the one the token's claims were signed for.
+pub(crate) fn check_body(claims: Claims, body: &[u8]) -> Result<Claims, VerifyError> {
+    if token::body_sha256(body) == claims.body_sha256 {
+        Ok(claims)
+    } else {
+        Err(VerifyError::BodyHash)
     }
 }
 

@@ -99,7 +99,7 @@ impl Endpoint {
         let (sender, deliveries) = mpsc::unbounded_channel();
         let failing = Arc::new(AtomicBool::new(false));
         let state = EndpointState {
-            verifier: RequestVerifier::new(receiver).public_base_url(&url),
+            verifier: RequestVerifier::new(receiver, &url).expect("a base URL"),
             sender,
             failing: Arc::clone(&failing),
         };
@@ -131,6 +131,7 @@ async fn receive(State(state): State<EndpointState>, request: Request) -> (Statu
     let verified = state
         .verifier
         .verify(&parts, &body)
+        .map(|verified| verified.claims)
         .map_err(|e| e.to_string());
     let path = parts.uri.path().to_owned();
     if path.starts_with("/hang") {

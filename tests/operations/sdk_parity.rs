@@ -1239,9 +1239,23 @@ async fn compare_all() -> Vec<Row> {
 
 /// Every call of every capture: identical, or different for a reason
 /// listed here; prints the parity table (`--nocapture`).
-#[tokio::test]
-async fn requests_match_the_official_sdks() {
-    let rows = compare_all().await;
+#[test]
+fn requests_match_the_official_sdks() {
+    // `equivalent_call` is one `match` over every captured call; unoptimized,
+    // the frame that polls it holds the temporaries of all its arms at once,
+    // more than a test thread's default 2 MiB stack.
+    let rows = std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(compare_all())
+        })
+        .expect("test thread")
+        .join()
+        .expect("the comparison ran");
     let failures: Vec<String> = rows
         .iter()
         .filter_map(|row| {

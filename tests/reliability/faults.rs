@@ -1,7 +1,7 @@
 //! Each fault once: how many attempts the client makes, what error comes
 //! back, the waits in between (on the fake clock).
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use qstash::{Error, RateLimitKind};
 use serde_json::json;
@@ -309,6 +309,50 @@ async fn retry_after_is_honoured_and_a_bare_429_backs_off() {
         "{error:?}"
     );
     assert_eq!(server.received().len(), 4);
+}
+
+/// `Retry-After` as an HTTP date (RFC 9110): counted from the answer's
+/// `Date` when it has one (so that a clock difference between QStash and
+/// this host does not change the wait), else from the client's clock; a
+/// date already past is no wait, and the usual backoff applies.
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let at = |secs: u64| httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+    let server = FaultServer::start(move |n, request| match (n, request) {
+        (_, None) => Action::Accept,
+        // The server's clock is a minute behind the client's: the wait is
+        // still the 5 s the server meant.
+        (0, _) => Action::status(429)
+            .with_header("Date", &at(FAKE_NOW - 60))
+            .with_header("Retry-After", &at(FAKE_NOW - 55)),
+        // No `Date`: counted from the client's clock, which has moved 5 s.
+        (1, _) => Action::status(429).with_header("Retry-After", &at(FAKE_NOW + 7)),
+        (2, _) => Action::status(429).with_header("Retry-After", &at(FAKE_NOW - 3600)),
+        _ => Action::json(200, json!([])),
+    })
+    .await;
+    let clock = FakeClock::new();
+    list_queues(&server.client(&clock))
+        .await
+        .expect("fourth attempt");
+    assert_eq!(
+        clock.sleeps(),
+        vec![Duration::from_secs(5), Duration::from_secs(2), MS(400)]
+    );
+
+    // The error carries the wait too.
+    let server = FaultServer::always(
+        Action::status(429)
+            .with_header("Date", &at(FAKE_NOW))
+            .with_header("Retry-After", &at(FAKE_NOW + 90)),
+    )
+    .await;
+    let client = server.builder(&clock).no_retries().build().unwrap();
+    let error = list_queues(&client).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::RateLimited(l) if l.retry_after == Some(Duration::from_secs(90))),
+        "{error:?}"
+    );
 }
 
 /// 429 means QStash did nothing: even a create without schedule id is sent again.

@@ -9,11 +9,14 @@
 //! [`FakeClock`], whose `sleep` returns at once and moves its time forward.
 
 mod dedup;
+mod echoes;
 mod faults;
 mod guards;
 mod lifecycle;
 mod load;
 mod observability;
+mod oversize;
+mod redirects;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,6 +114,14 @@ pub enum Action {
     /// Send headers declaring `declared` bytes of body, then only `body`,
     /// then close.
     Truncated { declared: usize, body: Vec<u8> },
+    /// Write `head` (raw bytes: status line, headers, whatever a hostile
+    /// server sends), then `chunk` over and over, `pause` apart, until the
+    /// client goes away: an endless body, an endless head, a slow body.
+    Stream {
+        head: Vec<u8>,
+        chunk: Vec<u8>,
+        pause: Option<Duration>,
+    },
 }
 
 impl Action {
@@ -318,6 +329,17 @@ async fn serve(
                 }
                 return;
             }
+            Action::Stream { head, chunk, pause } => {
+                if stream.write_all(&head).await.is_err() {
+                    return;
+                }
+                while stream.write_all(&chunk).await.is_ok() {
+                    if let Some(pause) = pause {
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+                return;
+            }
             Action::Truncated { declared, body } => {
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\n\r\n"
@@ -388,6 +410,10 @@ pub mod heap {
 
     thread_local! {
         static SERVER: Cell<bool> = const { Cell::new(false) };
+        /// Live bytes and their peak, counted for this thread alone: for
+        /// tests that run the client on their own thread while other tests
+        /// run beside them.
+        static HERE: Cell<(isize, isize)> = const { Cell::new((0, 0)) };
     }
 
     fn counted() -> bool {
@@ -398,6 +424,10 @@ pub mod heap {
     fn add(bytes: isize) {
         let now = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
         PEAK.fetch_max(now, Ordering::Relaxed);
+        let _ = HERE.try_with(|here| {
+            let (live, peak) = here.get();
+            here.set((live + bytes, peak.max(live + bytes)));
+        });
     }
 
     // SAFETY: every call goes to `System` unchanged; only counters move.
@@ -442,6 +472,23 @@ pub mod heap {
     pub fn peak() -> isize {
         PEAK.load(Ordering::Relaxed)
     }
+
+    /// Starts a new peak of this thread's own count; returns what is live
+    /// on it now. Memory this thread frees that another allocated lowers
+    /// its count, so the figure can only understate a growth that other
+    /// threads pay for, never invent one.
+    pub fn reset_thread_peak() -> isize {
+        HERE.with(|here| {
+            let (live, _) = here.get();
+            here.set((live, live));
+            live
+        })
+    }
+
+    /// The most bytes live on this thread since [`reset_thread_peak`].
+    pub fn thread_peak() -> isize {
+        HERE.with(|here| here.get().1)
+    }
 }
 
 #[global_allocator]
@@ -471,6 +518,17 @@ pub async fn list_queues(client: &Client) -> Result<Vec<qstash::types::Queue>, q
         Ok(response) => Ok(response.into_inner()),
         Err(error) => Err(qstash::Error::from_api(error).await),
     }
+}
+
+/// Display, Debug and every source of an error.
+pub fn all_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = format!("{error}\n{error:?}\n");
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(&format!("{inner}\n{inner:?}\n"));
+        source = inner.source();
+    }
+    text
 }
 
 /// QStash's answer to a publish.

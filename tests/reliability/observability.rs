@@ -13,7 +13,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::{Layer, registry::LookupSpan};
 
-use crate::{Action, FakeClock, FaultServer, TOKEN, list_queues, publish, published};
+use crate::{Action, FakeClock, FaultServer, TOKEN, all_text, list_queues, publish, published};
 
 /// A span as recorded: its name and every field, formatted.
 #[derive(Debug, Clone, Default)]
@@ -211,17 +211,6 @@ fn query_client(server: &FaultServer, clock: &FakeClock) -> qstash::Client {
         .auth_mode(AuthMode::QueryParameter)
         .build()
         .unwrap()
-}
-
-/// Display, Debug and every source of an error.
-fn all_text(error: &Error) -> String {
-    let mut text = format!("{error}\n{error:?}\n");
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        text.push_str(&format!("{inner}\n{inner:?}\n"));
-        source = inner.source();
-    }
-    text
 }
 
 #[tokio::test]
