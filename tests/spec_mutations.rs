@@ -4,29 +4,33 @@
 //!
 //! Tolerated (the crate builds and its tests pass): a new operation; 200
 //! with no body → 202 with a JSON body; integer bounds dropped, and their
-//! format changed (to `uint64`); a new enum value; a new optional field; a new optional
-//! parameter; every parameter deprecated; a new error response. Breaking
-//! (the library does not compile, the errors are in the hand-written area
-//! that needs the change, and the spec-history report names it): a removed
-//! operation, and a field the layer reads or sets renamed.
+//! format changed (to `uint64`); a new enum value; a new optional field; a
+//! new optional parameter; every parameter deprecated; a new error
+//! response. Breaking (the library does not compile, the errors are in the
+//! hand-written area that needs the change, and the spec-history report
+//! names it): a removed operation, and a field the layer reads or sets
+//! renamed.
 //!
 //! ```text
-//! cargo test --test spec_mutations                                # the mutations apply, the report names them (fast)
+//! cargo test --test spec_mutations          # the mutations apply and are reported (fast)
 //! cargo test --test spec_mutations -- --ignored --nocapture --test-threads=1
 //! QSTASH_MUTATION=new-enum-value cargo test --test spec_mutations -- --ignored --nocapture
 //! ```
 //!
 //! The ignored tests build: every tolerated mutation together in one spec,
-//! the crate's tests run against it (`target/spec-mutations`); each
+//! then the crate's tests against it (`target/spec-mutations`); each
 //! breaking one with `cargo check` of the library (`target/spec-history`,
 //! shared with the spec-history check). `QSTASH_MUTATION=<name>` builds and
-//! tests that mutation alone, to find which one a failure comes from.
+//! tests one tolerated mutation alone, to find which one a failure comes
+//! from.
 //!
-//! Integer and new-field mutations of answers are limited to what can change
-//! without the dev server (the server side of the vendored spec, which
-//! builds every answer) being rewritten: integer types in answers are left
-//! alone, and a new field goes into answers whose fields are all optional,
-//! which the dev server builds with `..Default::default()`.
+//! Answers are mutated only as far as the dev server (the server side of
+//! the vendored spec, which builds every answer) can follow without being
+//! rewritten: integer types in answers are left alone, and a new field goes
+//! into answers whose fields are all optional, which the dev server builds
+//! with `..Default::default()` (not into `Error` or `Schedule`, which have
+//! required fields, nor into a `oneOf` branch, which typify makes an enum
+//! variant).
 
 #[path = "../build/corrections.rs"]
 mod corrections;
@@ -538,6 +542,9 @@ fn cargo(spec: &Path, target_dir: &str, args: &[&str]) -> (bool, String) {
         .args(args)
         .env("QSTASH_OPENAPI_SPEC", spec)
         .env("CARGO_TARGET_DIR", manifest().join(target_dir))
+        // Line tables are enough to read a failure here; full debug info
+        // would make this second build directory several times larger.
+        .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
         .output()
         .expect("cargo runs");
     let text = String::from_utf8_lossy(&output.stderr).into_owned()
