@@ -17,8 +17,12 @@
 //!   a constrained string type alike.
 //! - Answers the layer does not return are not read
 //!   (`send_ignoring_answer`, generated beside each `send` by
-//!   `build/generate.rs`), and enums from the generated code are never
-//!   matched exhaustively.
+//!   `build/generate.rs`), and counts in answers are read as whatever
+//!   integer type the spec gives them (`dlq::answer_count`).
+//! - No enum of values QStash sends (`LogEntryState`, ...) is matched: they
+//!   gain variants as the spec does. The publish answer's branches, which
+//!   the corrections shape, are matched whole on purpose: a new branch
+//!   would be a new kind of [`Published`](crate::messages::Published).
 
 use std::borrow::Cow;
 use std::fmt::Display;
