@@ -17,6 +17,8 @@
 
 mod cron;
 
+// The dev server fires schedules with the same parser the client checks with.
+#[cfg(feature = "dev-server")]
 pub(crate) use cron::parse as parse_cron;
 
 use crate::Client;

@@ -348,7 +348,7 @@ fn shape(schema: &Side) -> String {
         _ if value["properties"].is_object() => "object".into(),
         _ => "any".into(),
     };
-    if out == "array" {
+    if out == "array" && value.get("items").is_some() {
         out = format!("array of {}", scalar_shape(&schema.get("items")));
     }
     if let Some(properties) = value["properties"].as_object() {
@@ -379,12 +379,13 @@ fn shape(schema: &Side) -> String {
     out
 }
 
-/// The type, bounds and format of a schema, without its properties and
-/// enum values (those are compared one by one).
+/// The type, bounds and format of a schema, without its properties, items
+/// and enum values (those are compared one by one).
 fn scalar_shape(schema: &Side) -> String {
     let mut bare = schema.value.clone();
     if let Some(object) = bare.as_object_mut() {
         object.remove("properties");
+        object.remove("items");
         object.remove("enum");
     }
     shape(&Side {
