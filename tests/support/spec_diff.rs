@@ -349,7 +349,7 @@ fn shape(schema: &Side) -> String {
         _ => "any".into(),
     };
     if out == "array" && value.get("items").is_some() {
-        out = format!("array of {}", scalar_shape(&schema.get("items")));
+        out = format!("array of {}", scalar_shape(&schema.get("items"), true));
     }
     if let Some(properties) = value["properties"].as_object() {
         let names: Vec<&str> = properties.keys().map(String::as_str).collect();
@@ -379,14 +379,17 @@ fn shape(schema: &Side) -> String {
     out
 }
 
-/// The type, bounds and format of a schema, without its properties, items
-/// and enum values (those are compared one by one).
-fn scalar_shape(schema: &Side) -> String {
+/// The type, bounds and format of a schema, without its properties and
+/// enum values (those are compared one by one), and without its items
+/// unless `with_items`.
+fn scalar_shape(schema: &Side, with_items: bool) -> String {
     let mut bare = schema.value.clone();
     if let Some(object) = bare.as_object_mut() {
         object.remove("properties");
-        object.remove("items");
         object.remove("enum");
+        if !with_items {
+            object.remove("items");
+        }
     }
     shape(&Side {
         spec: schema.spec,
@@ -401,7 +404,9 @@ fn schema_diff(path: &str, old: &Side, new: &Side, depth: usize, changes: &mut V
     if depth > MAX_DEPTH {
         return;
     }
-    let (before, after) = (scalar_shape(old), scalar_shape(new));
+    // Items of two arrays are compared below, one level down.
+    let arrays = old.value["items"].is_object() && new.value["items"].is_object();
+    let (before, after) = (scalar_shape(old, !arrays), scalar_shape(new, !arrays));
     if before != after {
         changes.push(format!("{path}: {before} → {after}"));
     }
