@@ -136,7 +136,10 @@ fn every_spec_version_generates_and_compiles() {
                 continue;
             }
         };
-        println!("   {} operations; changes from the vendored spec:", ops.len());
+        println!(
+            "   {} operations; changes from the vendored spec:",
+            ops.len()
+        );
         let parsed = generate::parse_spec(&text).expect("parsed above");
         for line in spec_diff::diff(&vendored, &parsed).lines() {
             println!("   {line}");
