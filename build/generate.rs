@@ -40,7 +40,7 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     let spec: openapiv3::OpenAPI = serde_json::from_value(spec)
         .map_err(|e| format!("the corrected spec is not OpenAPI 3.0: {e}"))?;
     warnings.extend(name_clashes(&spec));
-    let operations = spec
+    let operations: Vec<(String, String, String)> = spec
         .operations()
         .map(|(path, method, op)| {
             let id = op.operation_id.clone().unwrap_or_default();
@@ -70,6 +70,13 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
         warnings.push(format!(
             "the generated code changed shape: {} destination(s) sent raw, {} api-version header(s) removed, {} default Content-Type(s) removed",
             wire.raw_destinations, wire.api_version_headers, wire.default_media_types
+        ));
+    }
+    let ignoring = add_answer_ignoring_sends(&mut file);
+    if ignoring != operations.len() {
+        warnings.push(format!(
+            "the generated code changed shape: {ignoring} of {} operation builders got `send_ignoring_answer`",
+            operations.len()
         ));
     }
     let opened = open_server_enums(&mut file, &server_enums);
@@ -184,6 +191,113 @@ fn hide_generated_constructors(file: &mut syn::File) {
                 function.vis = syn::parse_quote!(pub(crate));
             }
         }
+    }
+}
+
+/// Gives every operation builder (`builder::PauseQueue`, ...) a
+/// `send_ignoring_answer`: `send` with every success answer taken as `()`,
+/// its body unread. The hand-written layer calls it where it returns
+/// nothing of the answer, and callers of `Client::api` can too, so an
+/// operation that starts answering with a body (202 with JSON where it
+/// answered 200 with none) neither changes their types nor fails on a body
+/// they would throw away; error answers are read as `send` reads them.
+/// Returns how many builders got one.
+fn add_answer_ignoring_sends(file: &mut syn::File) -> usize {
+    let mut added = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module
+            .content
+            .as_mut()
+            .filter(|_| module.ident == "builder")
+        else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let ignoring = block.items.iter().find_map(|member| match member {
+                syn::ImplItem::Fn(send) if send.sig.ident == "send" => answer_ignoring(send),
+                _ => None,
+            });
+            if let Some(ignoring) = ignoring {
+                block.items.push(syn::ImplItem::Fn(ignoring));
+                added += 1;
+            }
+        }
+    }
+    added
+}
+
+/// `send` → `send_ignoring_answer`: `ResponseValue<T>` becomes
+/// `ResponseValue<()>` and each success arm of the status `match` answers
+/// `ResponseValue::empty(response)`. `None` if `send` does not have the
+/// shape progenitor 0.15 gives it.
+fn answer_ignoring(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
+    struct SuccessArms(usize);
+    impl VisitMut for SuccessArms {
+        fn visit_expr_match_mut(&mut self, matching: &mut syn::ExprMatch) {
+            let on_status = matching
+                .expr
+                .to_token_stream()
+                .to_string()
+                .contains("status");
+            for arm in matching
+                .arms
+                .iter_mut()
+                .filter(|arm| on_status && is_success(&arm.pat))
+            {
+                *arm.body = syn::parse_quote!(Ok(ResponseValue::empty(response)));
+                self.0 += 1;
+            }
+        }
+    }
+    let mut ignoring = send.clone();
+    ignoring.sig.ident = syn::parse_quote!(send_ignoring_answer);
+    ignoring
+        .attrs
+        .retain(|attribute| !attribute.path().is_ident("doc"));
+    let doc = "Sends the request as `send` does, but takes any success answer as `()` \
+               without reading its body: for a caller that does not use the answer, so \
+               that a newer spec giving the operation an answer body (or another one) \
+               changes neither its code nor its results. Error answers are read as \
+               `send` reads them.";
+    ignoring.attrs.push(syn::parse_quote!(#[doc = #doc]));
+    let syn::ReturnType::Type(_, output) = &mut ignoring.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(result) = &mut **output else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) =
+        &mut result.path.segments.last_mut()?.arguments
+    else {
+        return None;
+    };
+    *arguments.args.first_mut()? = syn::parse_quote!(ResponseValue<()>);
+    let mut arms = SuccessArms(0);
+    arms.visit_block_mut(&mut ignoring.block);
+    (arms.0 > 0).then_some(ignoring)
+}
+
+/// A status pattern of a success arm: `200..=299`, or a code from 200 to 299.
+fn is_success(pattern: &syn::Pat) -> bool {
+    let code = |expr: &syn::Expr| match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(code),
+            ..
+        }) => code.base10_parse::<u16>().ok(),
+        _ => None,
+    };
+    match pattern {
+        syn::Pat::Range(range) => range.start.as_deref().and_then(code) == Some(200),
+        syn::Pat::Lit(literal) => {
+            code(&syn::Expr::Lit(literal.clone())).is_some_and(|code| (200..300).contains(&code))
+        }
+        _ => false,
     }
 }
 

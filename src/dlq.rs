@@ -5,12 +5,14 @@
 //! every listed entry carries.
 
 use std::borrow::Cow;
+use std::fmt::Display;
 
 use crate::api::types;
 use crate::error::send;
 use crate::filters::{self, DlqFilter, DlqQuery};
 use crate::logs::{checked_cursor, page_size};
 use crate::pagination::{Page, Paginated};
+use crate::tolerant::{Int, Ints};
 use crate::{Client, Error, InvalidInput};
 
 /// The most DLQ messages one list page or one bulk delete covers, and the
@@ -184,7 +186,7 @@ impl ListDlqMessages<'_> {
         self
     }
 
-    fn checked(&self) -> Result<(DlqQuery, Option<i64>, Option<String>), Error> {
+    fn checked(&self) -> Result<(DlqQuery, Option<Int>, Option<String>), Error> {
         let query = self.filter.to_wire()?;
         let count = page_size("count", self.count, MAX_DLQ_PER_PAGE)?;
         Ok((query, count, checked_cursor(&self.cursor)?))
@@ -235,7 +237,7 @@ macro_rules! with_dlq_query {
             call = call.queue_name(query.queue_name.clone());
         }
         if !query.response_status.is_empty() {
-            call = call.response_status(query.response_status.clone());
+            call = call.response_status(query.response_status.iter().copied().collect::<Ints>());
         }
         if !query.caller_ip.is_empty() {
             call = call.caller_ip(query.caller_ip.clone());
@@ -247,10 +249,10 @@ macro_rules! with_dlq_query {
             call = call.flow_control_key(query.flow_control_key.clone());
         }
         if let Some(from) = query.from_date {
-            call = call.from_date(from);
+            call = call.from_date(Int::from(from));
         }
         if let Some(to) = query.to_date {
-            call = call.to_date(to);
+            call = call.to_date(Int::from(to));
         }
         call
     }};
@@ -259,7 +261,7 @@ macro_rules! with_dlq_query {
 async fn fetch(
     client: &Client,
     query: &DlqQuery,
-    count: Option<i64>,
+    count: Option<Int>,
     cursor: Option<String>,
 ) -> Result<Page<types::DlqMessage>, Error> {
     let mut call = with_dlq_query!(client.api().list_dlq_messages(), query);
@@ -301,7 +303,14 @@ impl DeleteDlqMessage<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let dlq_id = self.dlq_id;
-        send(self.client.api().delete_dlq_message().dlq_id(dlq_id).send()).await
+        send(
+            self.client
+                .api()
+                .delete_dlq_message()
+                .dlq_id(dlq_id)
+                .send_ignoring_answer(),
+        )
+        .await
     }
 }
 
@@ -515,13 +524,19 @@ fn selection<'c>(
     }
 }
 
-/// A count QStash answered with. The spec makes it optional; a missing one
-/// is read as zero, since a server that leaves out zero values would
-/// otherwise turn "nothing matched" into an error.
-pub(crate) fn answer_count(field: &str, count: Option<i64>) -> Result<u64, Error> {
-    let count = count.unwrap_or(0);
-    u64::try_from(count).map_err(|_| Error::Decode {
-        reason: format!("`{field}` is negative"),
+/// A count QStash answered with, whatever integer type the spec gives it.
+/// The spec makes it optional; a missing one is read as zero, since a
+/// server that leaves out zero values would otherwise turn "nothing
+/// matched" into an error.
+pub(crate) fn answer_count<N>(field: &str, count: Option<N>) -> Result<u64, Error>
+where
+    N: TryInto<u64> + Display + Copy,
+{
+    let Some(count) = count else {
+        return Ok(0);
+    };
+    count.try_into().map_err(|_| Error::Decode {
+        reason: format!("`{field}` is not a count"),
         snippet: count.to_string(),
     })
 }

@@ -16,7 +16,6 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::InvalidInput;
-use crate::api::types;
 
 /// A message's state in the logs, as QStash names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,20 +57,6 @@ impl LogState {
             LogState::Failed => "FAILED",
             LogState::CancelRequested => "CANCEL_REQUESTED",
             LogState::Cancelled => "CANCELLED",
-        }
-    }
-
-    pub(crate) fn to_api(self) -> types::ListLogsState {
-        match self {
-            LogState::Created => types::ListLogsState::Created,
-            LogState::Active => types::ListLogsState::Active,
-            LogState::Retry => types::ListLogsState::Retry,
-            LogState::Error => types::ListLogsState::Error,
-            LogState::InProgress => types::ListLogsState::InProgress,
-            LogState::Delivered => types::ListLogsState::Delivered,
-            LogState::Failed => types::ListLogsState::Failed,
-            LogState::CancelRequested => types::ListLogsState::CancelRequested,
-            LogState::Cancelled => types::ListLogsState::Cancelled,
         }
     }
 }
@@ -192,7 +177,7 @@ impl LogFilter {
             .collect::<Result<_, _>>()?;
         Ok(LogQuery {
             message_id: optional("message_id", &self.message_id)?,
-            state: self.state.map(LogState::to_api),
+            state: self.state,
             url: optional("url", &self.url)?,
             topic_name: optional("url_group", &self.url_group)?,
             queue_name: optional("queue_name", &self.queue_name)?,
@@ -212,7 +197,7 @@ impl LogFilter {
 #[derive(Debug, Clone)]
 pub(crate) struct LogQuery {
     pub message_id: Option<String>,
-    pub state: Option<types::ListLogsState>,
+    pub state: Option<LogState>,
     pub url: Option<String>,
     pub topic_name: Option<String>,
     pub queue_name: Option<String>,

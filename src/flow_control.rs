@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::api::types;
 use crate::error::send;
+use crate::tolerant::Int;
 use crate::{Client, Error, InvalidInput};
 
 /// The flow-control area of a [`Client`], from [`Client::flow_control`].
@@ -178,12 +179,17 @@ impl FlowControlKeyCall<'_> {
         let key = self.flow_control_key;
         let api = self.client.api();
         match self.action {
-            Action::Pause => send(api.pause_flow_control_key().flow_control_key(key).send()).await,
+            Action::Pause => {
+                let call = api.pause_flow_control_key().flow_control_key(key);
+                send(call.send_ignoring_answer()).await
+            }
             Action::Resume => {
-                send(api.resume_flow_control_key().flow_control_key(key).send()).await
+                let call = api.resume_flow_control_key().flow_control_key(key);
+                send(call.send_ignoring_answer()).await
             }
             Action::ResetRate => {
-                send(api.reset_flow_control_rate().flow_control_key(key).send()).await
+                let call = api.reset_flow_control_rate().flow_control_key(key);
+                send(call.send_ignoring_answer()).await
             }
         }
     }
@@ -248,27 +254,26 @@ impl PinFlowControlKey<'_> {
             }
         }
         if let Some(parallelism) = self.parallelism {
-            call = call.parallelism(i64::from(parallelism));
+            call = call.parallelism(Int::from(parallelism));
         }
         if let Some(rate) = self.rate {
-            call = call.rate(i64::from(rate));
+            call = call.rate(Int::from(rate));
         }
         if let Some(period) = self.period {
             call = call.period(whole_seconds(period)?);
         }
-        send(call.send()).await
+        send(call.send_ignoring_answer()).await
     }
 }
 
-fn whole_seconds(period: Duration) -> Result<i64, InvalidInput> {
+fn whole_seconds(period: Duration) -> Result<Int, InvalidInput> {
     if period.subsec_nanos() != 0 || period.is_zero() {
         return Err(InvalidInput::new(
             "period",
             format!("is {period:?}; QStash takes a whole number of seconds, at least 1"),
         ));
     }
-    i64::try_from(period.as_secs())
-        .map_err(|_| InvalidInput::new("period", "is too long for QStash"))
+    Ok(Int::from(period.as_secs()))
 }
 
 /// Removes a pinned configuration; from [`FlowControlKeys::unpin`]. At least one
@@ -317,7 +322,7 @@ impl UnpinFlowControlKey<'_> {
         if self.rate {
             call = call.rate(true);
         }
-        send(call.send()).await
+        send(call.send_ignoring_answer()).await
     }
 }
 

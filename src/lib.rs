@@ -122,6 +122,7 @@ hand_written_areas! {
     pub mod pagination;
     pub mod queues;
     pub mod schedules;
+    mod tolerant;
     pub mod url_groups;
 
     pub use filters::{DlqFilter, LogFilter, LogState, MessageFilter};

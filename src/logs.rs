@@ -4,6 +4,7 @@ use crate::api::types;
 use crate::error::send;
 use crate::filters::{LogFilter, LogQuery};
 use crate::pagination::{Page, Paginated};
+use crate::tolerant::Int;
 use crate::{Client, Error, InvalidInput};
 
 /// The most log entries QStash returns in one page, and its default.
@@ -73,7 +74,7 @@ impl ListLogs<'_> {
         self
     }
 
-    fn checked(&self) -> Result<(LogQuery, Option<i64>, Option<String>), Error> {
+    fn checked(&self) -> Result<(LogQuery, Option<Int>, Option<String>), Error> {
         let count = page_size("count", self.count, MAX_LOGS_PER_PAGE)?;
         let cursor = checked_cursor(&self.cursor)?;
         Ok((self.filter.to_wire()?, count, cursor))
@@ -105,7 +106,7 @@ impl ListLogs<'_> {
 async fn fetch(
     client: &Client,
     query: &LogQuery,
-    count: Option<i64>,
+    count: Option<Int>,
     cursor: Option<String>,
 ) -> Result<Page<types::LogEntry>, Error> {
     let mut call = client.api().list_logs();
@@ -119,7 +120,7 @@ async fn fetch(
         call = call.message_id(message_id.clone());
     }
     if let Some(state) = query.state {
-        call = call.state(state);
+        call = call.state(state.as_str());
     }
     if let Some(url) = &query.url {
         call = call.url(url.clone());
@@ -149,10 +150,10 @@ async fn fetch(
         call = call.path(query.path.clone());
     }
     if let Some(from) = query.from_date {
-        call = call.from_date(from);
+        call = call.from_date(Int::from(from));
     }
     if let Some(to) = query.to_date {
-        call = call.to_date(to);
+        call = call.to_date(Int::from(to));
     }
     let page = send(call.send()).await?;
     Ok(Page::new(page.logs, page.cursor))
@@ -163,7 +164,7 @@ pub(crate) fn page_size(
     field: &'static str,
     count: Option<u32>,
     max: u32,
-) -> Result<Option<i64>, InvalidInput> {
+) -> Result<Option<Int>, InvalidInput> {
     match count {
         None => Ok(None),
         Some(count) if (1..=max).contains(&count) => Ok(Some(count.into())),

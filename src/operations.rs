@@ -46,7 +46,9 @@ mod tests {
 
     #[test]
     fn every_operation_is_found_by_its_name() {
-        assert_eq!(OPERATIONS.len(), 40);
+        // However many operations the spec being built has (a newer one
+        // may add some: tests/spec_mutations.rs).
+        assert!(!OPERATIONS.is_empty());
         for operation in OPERATIONS {
             assert!(std::ptr::eq(find(operation.name).unwrap(), operation));
         }

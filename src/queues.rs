@@ -5,11 +5,10 @@
 //! ([`Client::flow_control`]) over queues with parallelism above 1, which it
 //! plans to deprecate; a queue with parallelism 1 delivers in order (FIFO).
 
-use std::num::NonZeroU64;
-
 use crate::api::types;
 use crate::error::send;
 use crate::messages::check_name;
+use crate::tolerant::Int;
 use crate::{Client, Error, InvalidInput};
 
 /// The queues area of a [`Client`], from [`Client::queues`].
@@ -125,14 +124,16 @@ impl UpsertQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let queue_name = queue_name(&self.queue_name)?;
-        let parallelism = NonZeroU64::new(self.parallelism.into())
-            .ok_or_else(|| InvalidInput::new("parallelism", "is 0; QStash takes at least 1"))?;
-        let body = types::UpsertQueueBody {
-            queue_name,
-            parallelism,
-            paused: Some(self.paused),
-        };
-        send(self.client.api().upsert_queue().body(body).send()).await
+        if self.parallelism == 0 {
+            return Err(InvalidInput::new("parallelism", "is 0; QStash takes at least 1").into());
+        }
+        let (parallelism, paused) = (Int::from(self.parallelism), self.paused);
+        let call = self.client.api().upsert_queue().body_map(|body| {
+            body.queue_name(queue_name)
+                .parallelism(parallelism)
+                .paused(paused)
+        });
+        send(call.send_ignoring_answer()).await
     }
 }
 
@@ -178,7 +179,7 @@ impl DeleteQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().delete_queue().queue_name(name).send()).await
+        send(self.client.api().delete_queue().queue_name(name).send_ignoring_answer()).await
     }
 }
 
@@ -194,7 +195,7 @@ impl PauseQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().pause_queue().queue_name(name).send()).await
+        send(self.client.api().pause_queue().queue_name(name).send_ignoring_answer()).await
     }
 }
 
@@ -210,6 +211,6 @@ impl ResumeQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().resume_queue().queue_name(name).send()).await
+        send(self.client.api().resume_queue().queue_name(name).send_ignoring_answer()).await
     }
 }

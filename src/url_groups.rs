@@ -17,6 +17,7 @@
 use crate::Client;
 use crate::error::{Error, InvalidInput, send};
 use crate::messages::{check_name, check_url};
+use crate::tolerant::build;
 use crate::types;
 
 /// The URL groups area of a [`Client`], from [`Client::url_groups`].
@@ -163,42 +164,40 @@ impl EndpointsCall<'_> {
             }
         }
         let api = self.client.api();
+        let group = self.group;
         if self.upsert {
             let endpoints = self
                 .endpoints
                 .into_iter()
-                .filter_map(|e| {
-                    Some(types::UpsertUrlGroupEndpointsBodyEndpointsItem {
-                        url: e.url?,
-                        name: e.name,
-                    })
+                .enumerate()
+                .filter_map(|(index, e)| {
+                    let item = types::builder::UpsertUrlGroupEndpointsBodyEndpointsItem::default();
+                    Some(build(
+                        format!("endpoints[{index}]"),
+                        item.url(e.url?).name(e.name),
+                    ))
                 })
-                .collect();
-            let body = types::UpsertUrlGroupEndpointsBody { endpoints };
-            send(
-                api.upsert_url_group_endpoints()
-                    .url_group_name(self.group)
-                    .body(body)
-                    .send(),
-            )
-            .await
+                .collect::<Result<Vec<types::UpsertUrlGroupEndpointsBodyEndpointsItem>, _>>()?;
+            let call = api
+                .upsert_url_group_endpoints()
+                .url_group_name(group)
+                .body_map(|body| body.endpoints(endpoints));
+            send(call.send_ignoring_answer()).await
         } else {
             let endpoints = self
                 .endpoints
                 .into_iter()
-                .map(|e| types::Endpoint {
-                    url: e.url,
-                    name: e.name,
+                .enumerate()
+                .map(|(index, e)| {
+                    let item = types::builder::Endpoint::default().url(e.url).name(e.name);
+                    build(format!("endpoints[{index}]"), item)
                 })
-                .collect();
-            let body = types::RemoveUrlGroupEndpointsBody { endpoints };
-            send(
-                api.remove_url_group_endpoints()
-                    .url_group_name(self.group)
-                    .body(body)
-                    .send(),
-            )
-            .await
+                .collect::<Result<Vec<types::Endpoint>, _>>()?;
+            let call = api
+                .remove_url_group_endpoints()
+                .url_group_name(group)
+                .body_map(|body| body.endpoints(endpoints));
+            send(call.send_ignoring_answer()).await
         }
     }
 }
@@ -237,7 +236,7 @@ impl DeleteUrlGroup<'_> {
             .api()
             .delete_url_group()
             .url_group_name(self.group);
-        send(call.send()).await
+        send(call.send_ignoring_answer()).await
     }
 }
 

@@ -52,6 +52,7 @@ fn view(entry: &DlqEntry) -> types::DlqMessage {
         schedule_id: m.schedule_id,
         topic_name: m.topic_name,
         url: m.url,
+        ..Default::default()
     }
 }
 
@@ -101,7 +102,11 @@ pub(crate) async fn list(
         .filter_map(|seq| state.dlq.get(seq))
         .map(view)
         .collect();
-    Ok(Json(types::ListDlqMessagesResponse { cursor, messages }))
+    Ok(Json(types::ListDlqMessagesResponse {
+        cursor,
+        messages,
+        ..Default::default()
+    }))
 }
 
 pub(crate) async fn get(
@@ -139,6 +144,7 @@ pub(crate) async fn delete_many(
     Ok(Json(types::DeleteDlqMessagesResponse {
         cursor,
         deleted: Some(deleted as i64),
+        ..Default::default()
     }))
 }
 
@@ -173,7 +179,11 @@ pub(crate) async fn retry_many(
         .collect();
     Ok((
         StatusCode::CREATED,
-        Json(types::RetryDlqMessagesResponse { cursor, responses }),
+        Json(types::RetryDlqMessagesResponse {
+            cursor,
+            responses,
+            ..Default::default()
+        }),
     ))
 }
 
@@ -236,5 +246,6 @@ fn republish(shared: &Shared, mut message: Message, overrides: &Options) -> type
         deduplicated: None,
         message_id: Some(id),
         url: None,
+        ..Default::default()
     }
 }

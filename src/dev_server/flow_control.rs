@@ -139,6 +139,7 @@ impl FlowKey {
             rate_period: Some(int(self.period_ms / 1000)),
             rate_period_start: Some(int(self.period_start_ms / 1000)),
             wait_list_size: Some(int(waiting as u64)),
+            ..Default::default()
         }
     }
 }
@@ -372,5 +373,6 @@ pub(crate) async fn global_parallelism(
     Json(types::GetGlobalParallelismResponse {
         parallelism_count: Some(i64::try_from(count).unwrap_or(i64::MAX)),
         parallelism_max: None,
+        ..Default::default()
     })
 }

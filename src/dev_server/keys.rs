@@ -13,6 +13,7 @@ fn view(keys: &SigningKeys) -> types::SigningKeys {
     types::SigningKeys {
         current: Some(keys.current.clone()),
         next: Some(keys.next.clone()),
+        ..Default::default()
     }
 }
 

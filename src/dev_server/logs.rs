@@ -71,6 +71,7 @@ pub(crate) async fn list(
     Ok(Json(types::ListLogsResponse {
         cursor,
         logs: page.into_iter().map(|(_, entry)| entry.clone()).collect(),
+        ..Default::default()
     }))
 }
 

@@ -95,6 +95,7 @@ impl Message {
             schedule_id: self.schedule_id.clone(),
             topic_name: self.topic_name.clone(),
             url: Some(self.url.clone()),
+            ..Default::default()
         }
     }
 
@@ -133,6 +134,7 @@ impl Message {
                 .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
             topic_name: self.topic_name.clone(),
             url: Some(self.url.clone()),
+            ..Default::default()
         }
     }
 }

@@ -74,6 +74,7 @@ pub(crate) async fn cancel_many(
     }
     Ok(Json(types::CancelMessagesResponse {
         cancelled: Some(cancelled),
+        ..Default::default()
     }))
 }
 

@@ -299,6 +299,7 @@ fn answer(group: bool, ids: &[(String, String)], deduplicated: bool) -> Publishe
                     deduplicated,
                     message_id: Some(id.clone()),
                     url: Some(url.clone()),
+                    ..Default::default()
                 })
                 .collect(),
         )
@@ -308,6 +309,7 @@ fn answer(group: bool, ids: &[(String, String)], deduplicated: bool) -> Publishe
             deduplicated,
             message_id: id,
             url,
+            ..Default::default()
         })
     }
 }

@@ -27,6 +27,7 @@ fn view(state: &Store, name: &str, queue: &Queue) -> types::Queue {
         parallelism: Some(i64::try_from(queue.parallelism).unwrap_or(i64::MAX)),
         paused: Some(queue.paused),
         updated_at: Some(ms_i64(queue.updated_at_ms)),
+        ..Default::default()
     }
 }
 

@@ -310,6 +310,7 @@ fn create(
     state.scheduled.send_modify(|generation| *generation += 1);
     Ok(types::CreateScheduleResponse {
         schedule_id: Some(id),
+        ..Default::default()
     })
 }
 

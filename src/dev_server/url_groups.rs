@@ -19,6 +19,7 @@ fn view(name: &str, group: &UrlGroup) -> types::UrlGroup {
         endpoints: group.endpoints.clone(),
         name: Some(name.to_owned()),
         updated_at: Some(ms_i64(group.updated_at_ms)),
+        ..Default::default()
     }
 }
 
@@ -106,6 +107,7 @@ pub(crate) async fn upsert_endpoints(
         group.endpoints.push(types::Endpoint {
             name: endpoint.name,
             url: Some(endpoint.url),
+            ..Default::default()
         });
     }
     Ok(())

@@ -7,7 +7,8 @@ use super::headers::{Rendered, Sending, render_message};
 use super::message::{Message, check_name};
 use crate::Client;
 use crate::error::{Error, InvalidInput, send};
-use crate::types::BatchMessagesBodyItem;
+use crate::tolerant::build;
+use crate::types::{self, BatchMessagesBodyItem};
 
 /// Several messages sent in one request (`POST /v2/batch`), each published
 /// or enqueued, with all of [`Message`]'s options. The answer has one entry
@@ -137,10 +138,10 @@ fn entry(
             ))
         })?)
     };
-    Ok(BatchMessagesBodyItem {
-        body,
-        destination,
-        headers: map,
-        queue,
-    })
+    let item = types::builder::BatchMessagesBodyItem::default()
+        .body(body)
+        .destination(destination)
+        .headers(map)
+        .queue(queue);
+    build(format!("batch[{index}]"), item)
 }

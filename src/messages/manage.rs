@@ -2,13 +2,12 @@
 //! ([`Messages::get`], [`Messages::cancel`], [`Messages::cancel_by_ids`],
 //! [`Messages::cancel_by_filter`], [`Messages::cancel_all`]).
 
-use std::num::NonZeroU64;
-
 use super::Messages;
 use crate::api::types;
 use crate::dlq::answer_count;
 use crate::error::send;
 use crate::filters::{self, MessageFilter};
+use crate::tolerant::Int;
 use crate::{Client, Error, InvalidInput};
 
 /// The most messages one bulk cancel with a [`count`](CancelMessages::count)
@@ -121,7 +120,7 @@ impl CancelMessage<'_> {
                 .api()
                 .cancel_message()
                 .message_id(message_id)
-                .send(),
+                .send_ignoring_answer(),
         )
         .await
     }
@@ -178,17 +177,14 @@ impl CancelMessages<'_> {
     /// Sends the request; returns how many messages QStash cancelled.
     pub async fn send(self) -> Result<u64, Error> {
         let count = match self.count {
-            None => None,
-            Some(count) => Some(
-                NonZeroU64::new(count.into())
-                    .filter(|_| count <= MAX_CANCEL_COUNT)
-                    .ok_or_else(|| {
-                        InvalidInput::new(
-                            "count",
-                            format!("is {count}; QStash takes 1 to {MAX_CANCEL_COUNT}"),
-                        )
-                    })?,
-            ),
+            Some(count) if !(1..=MAX_CANCEL_COUNT).contains(&count) => {
+                return Err(InvalidInput::new(
+                    "count",
+                    format!("is {count}; QStash takes 1 to {MAX_CANCEL_COUNT}"),
+                )
+                .into());
+            }
+            count => count.map(Int::from),
         };
         let all;
         let (client, query) = match &self.filter {
@@ -237,10 +233,10 @@ impl CancelMessages<'_> {
                 call = call.caller_ip(query.caller_ip);
             }
             if let Some(from) = query.from_date {
-                call = call.from_date(from);
+                call = call.from_date(Int::from(from));
             }
             if let Some(to) = query.to_date {
-                call = call.to_date(to);
+                call = call.to_date(Int::from(to));
             }
         }
         if let Some(count) = count {

@@ -175,7 +175,7 @@ impl From<types::PublishMessageResponse> for Published {
         match response {
             types::PublishMessageResponse::PublishResponse(one) => Published::Url(one),
             types::PublishMessageResponse::UrlGroupList(many)
-            | types::PublishMessageResponse::UrlGroupMessages { messages: many } => {
+            | types::PublishMessageResponse::UrlGroupMessages { messages: many, .. } => {
                 Published::UrlGroup(many)
             }
         }
@@ -187,7 +187,7 @@ impl From<types::EnqueueMessageResponse> for Published {
         match response {
             types::EnqueueMessageResponse::PublishResponse(one) => Published::Url(one),
             types::EnqueueMessageResponse::UrlGroupList(many)
-            | types::EnqueueMessageResponse::UrlGroupMessages { messages: many } => {
+            | types::EnqueueMessageResponse::UrlGroupMessages { messages: many, .. } => {
                 Published::UrlGroup(many)
             }
         }

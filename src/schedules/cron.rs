@@ -11,7 +11,9 @@ use croner::parser::{CronParser, Seconds};
 use crate::error::InvalidInput;
 
 /// An expression split into its time zone (if it has `CRON_TZ=`) and its
-/// five fields, parsed.
+/// five fields, parsed. Without the dev server only whether it parses is
+/// used.
+#[cfg_attr(not(feature = "dev-server"), allow(dead_code))]
 pub(crate) struct Parsed<'a> {
     pub(crate) zone: Option<&'a str>,
     pub(crate) cron: Cron,

@@ -17,6 +17,8 @@
 
 mod cron;
 
+// The dev server fires schedules with the same parser the client checks with.
+#[cfg(feature = "dev-server")]
 pub(crate) use cron::parse as parse_cron;
 
 use crate::Client;
@@ -216,9 +218,15 @@ impl ScheduleCall<'_> {
         let id = self.schedule_id;
         match self.action {
             // The spec says POST; the official SDKs send PATCH.
-            ScheduleAction::Pause => send(api.pause_schedule().schedule_id(id).send()).await,
-            ScheduleAction::Resume => send(api.resume_schedule().schedule_id(id).send()).await,
-            ScheduleAction::Delete => send(api.delete_schedule().schedule_id(id).send()).await,
+            ScheduleAction::Pause => {
+                send(api.pause_schedule().schedule_id(id).send_ignoring_answer()).await
+            }
+            ScheduleAction::Resume => {
+                send(api.resume_schedule().schedule_id(id).send_ignoring_answer()).await
+            }
+            ScheduleAction::Delete => {
+                send(api.delete_schedule().schedule_id(id).send_ignoring_answer()).await
+            }
         }
     }
 }

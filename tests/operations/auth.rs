@@ -80,7 +80,7 @@ async fn query_mode_keeps_the_operation_query_parameters() {
         .parallelism(5)
         .rate(100)
         .period(60)
-        .send()
+        .send_ignoring_answer()
         .await
         .expect("pin succeeds");
     Expect::new("POST", "/v2/flowControl/fc-key/pin")
