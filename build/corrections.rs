@@ -82,6 +82,11 @@ pub const CORRECTIONS: &[Correction] = &[
         reason: "progenitor treats an undeclared 2xx as an error; an operation's one declared 2xx status stands for the whole 2XX range",
         apply: success_status_range,
     },
+    Correction {
+        name: "message-retry-delay-expression",
+        reason: "messages and DLQ messages carry `retryDelayExpression`, which the official SDKs read (qstash-js src/client/messages.ts:69, qstash-py qstash/message.py:860 and qstash/dlq.py:113) but the schemas omit",
+        apply: message_retry_delay_expression,
+    },
 ];
 
 /// Runs `corrections` in order; returns one report line per correction and
@@ -434,5 +439,25 @@ fn success_status_range(spec: &mut Value, _: &mut Vec<String>) -> usize {
             changed += 1;
         }
     });
+    changed
+}
+
+fn message_retry_delay_expression(spec: &mut Value, _: &mut Vec<String>) -> usize {
+    let mut changed = 0;
+    for schema in ["Message", "DLQMessage"] {
+        let Some(properties) = spec
+            .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if !properties.contains_key("retryDelayExpression") {
+            properties.insert(
+                "retryDelayExpression".into(),
+                json!({"type": "string", "description": "The retry delay expression used for calculating retry delays"}),
+            );
+            changed += 1;
+        }
+    }
     changed
 }

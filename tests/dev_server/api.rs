@@ -388,7 +388,8 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         400,
         "Upstash-Flow-Control-Value",
     );
-    let huge = "x".repeat(3 * 1024 * 1024);
+    // Just over the default maximum message size (10 MiB).
+    let huge = "x".repeat((10 << 20) + 1);
     let (status, body) = {
         let response = reqwest::Client::new()
             .post(format!("{base}/v2/publish/{url}"))

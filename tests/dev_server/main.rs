@@ -29,7 +29,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use qstash::dev_server::{DevClock, DevServer};
+use qstash::dev_server::{DevClock, DevServer, Limits};
 use qstash::receiver::{Claims, RequestVerifier};
 use qstash::types::{LogEntry, LogEntryState};
 use tokio::net::TcpListener;
@@ -47,6 +47,24 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
 pub async fn server(clock: DevClock) -> DevServer {
     DevServer::builder()
         .clock(clock)
+        .start()
+        .await
+        .expect("the dev server starts")
+}
+
+/// A server whose logs and DLQ keep their entries for as long as the test
+/// runs, whatever its clock does: under a clock running a day in a
+/// millisecond, the default retention (3 days of logs, 7 of DLQ) would
+/// drop what the test is about to look at.
+pub async fn server_keeping_history(clock: DevClock) -> DevServer {
+    let forever = Duration::MAX;
+    DevServer::builder()
+        .clock(clock)
+        .limits(
+            Limits::default()
+                .log_retention(10_000, forever)
+                .dlq_retention(10_000, forever),
+        )
         .start()
         .await
         .expect("the dev server starts")
