@@ -265,3 +265,31 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
         generated.warnings
     );
 }
+
+#[test]
+fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
+    let list = json!({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}}}});
+    let mut spec = vendored();
+    spec["paths"]["/v2/things"] = json!({"post": {
+        "requestBody": {"content": {"application/json": {"schema": list}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": list}}}}
+    }});
+    let generated = generate_with(spec, CORRECTIONS).expect("generates");
+    let skip = "skip_serializing_if = \"::std::vec::Vec::is_empty\"";
+    // What the client sends keeps leaving an empty list out...
+    assert!(item(&generated.code, "pub struct PostThingsBody {").contains(skip));
+    // ...what a server answers with sends `[]`, still decoding a missing list.
+    let answer = item(&generated.code, "pub struct PostThingsResponse {");
+    assert!(!answer.contains(skip), "{answer}");
+    assert!(answer.contains("#[serde(default)]"), "{answer}");
+    let vendored = generate_all();
+    for answer in [
+        "ListDlqMessagesResponse",
+        "RetryDlqMessagesResponse",
+        "ListLogsResponse",
+        "UrlGroup",
+    ] {
+        let model = item(&vendored.code, &format!("pub struct {answer} {{"));
+        assert!(!model.contains(skip), "{model}");
+    }
+}

@@ -345,3 +345,73 @@ fn dedup_key(prepared: &Prepared) -> Option<String> {
             .collect::<String>()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::dev_server::clock::DevClock;
+    use crate::dev_server::limits::Limits;
+    use crate::dev_server::state::{SigningKeys, UrlGroup};
+    use crate::dev_server::{DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY, DEFAULT_TOKEN};
+
+    fn shared() -> Shared {
+        crate::install_crypto_provider();
+        Shared::new(
+            SigningKeys::new(DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY).unwrap(),
+            DevClock::manual(),
+            DEFAULT_TOKEN.to_owned(),
+            reqwest::Client::new(),
+            Limits::default(),
+            SocketAddr::from(([127, 0, 0, 1], 1)),
+        )
+    }
+
+    /// A 1 MiB publish to a URL group of 100 endpoints holds one copy of
+    /// the body: every message and every log entry share it.
+    #[test]
+    fn a_body_is_stored_once_however_many_messages_and_entries_hold_it() {
+        let shared = shared();
+        let endpoints = (0..100)
+            .map(|n| types::Endpoint {
+                name: None,
+                url: Some(format!("http://127.0.0.1:9/{n}")),
+            })
+            .collect();
+        shared.lock().url_groups.insert(
+            "wide".to_owned(),
+            UrlGroup {
+                created_at_ms: 0,
+                updated_at_ms: 0,
+                endpoints,
+            },
+        );
+        let request = Bytes::from(vec![b'x'; 1 << 20]);
+        let prepared = prepare(
+            &shared,
+            "wide".to_owned(),
+            Options::default(),
+            request.clone(),
+            None,
+        )
+        .unwrap();
+        let Published::Group(list) = commit(&shared, prepared, None).unwrap() else {
+            panic!("one message per endpoint");
+        };
+        assert_eq!(list.len(), 100);
+        let state = shared.lock();
+        let bodies: Vec<*const u8> = state
+            .messages
+            .values()
+            .map(|m| m.info.body.as_ptr())
+            .collect();
+        assert_eq!(bodies.len(), 100);
+        assert!(bodies.iter().all(|b| *b == bodies[0]), "one copy");
+        assert_ne!(bodies[0], request.as_ptr(), "not the request's buffer");
+        for record in state.logs.iter() {
+            let message = &state.messages[&record.message.id];
+            assert!(Arc::ptr_eq(&record.message, &message.info));
+        }
+    }
+}

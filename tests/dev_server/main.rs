@@ -12,6 +12,7 @@ mod binary;
 mod compat;
 mod delivery;
 mod flow_control;
+mod limits;
 mod load;
 mod management;
 mod messaging;
