@@ -5,6 +5,8 @@
 //! of [`Limits`] is a flag (`--max-retries 20`, `--log-retention-age 1h`);
 //! `--help` lists them with their defaults.
 
+use std::io::Write as _;
+
 use qstash::dev_server::{DEFAULT_PORT, DevServer, Limits};
 
 /// What the command line asks for.
@@ -96,11 +98,17 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let (current, next) = server.signing_keys();
-    println!("QStash dev server listening on {}\n", server.url());
-    println!("QSTASH_URL={}", server.url());
-    println!("QSTASH_TOKEN={}", server.token());
-    println!("QSTASH_CURRENT_SIGNING_KEY={current}");
-    println!("QSTASH_NEXT_SIGNING_KEY={next}");
+    // Whoever reads this may stop reading (`| head`): the server serves on.
+    let _ = writeln!(
+        std::io::stdout(),
+        "QStash dev server listening on {url}\n\n\
+         QSTASH_URL={url}\n\
+         QSTASH_TOKEN={token}\n\
+         QSTASH_CURRENT_SIGNING_KEY={current}\n\
+         QSTASH_NEXT_SIGNING_KEY={next}",
+        url = server.url(),
+        token = server.token(),
+    );
     tokio::select! {
         () = server.wait() => std::process::ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => std::process::ExitCode::SUCCESS,

@@ -1,34 +1,62 @@
 //! Deduplication ids (explicit or content hashes), remembered for QStash's
-//! window of 10 minutes. Ids expire in the order they were made, so a
-//! publish costs the same however many came before.
+//! window of 10 minutes, and at most a configured number of them. Ids
+//! expire in the order they were made, so a publish costs the same however
+//! many came before, and memory is bounded by the count, not the rate.
 
 use std::collections::{HashMap, VecDeque};
 
 /// Deduplication ids are remembered this long, as in QStash.
 pub(crate) const DEDUP_WINDOW_MS: u64 = 10 * 60 * 1000;
 
-/// The messages (id, URL) each live deduplication key made.
-#[derive(Debug, Default)]
+/// A deduplication key: the SHA-256 of what makes two publishes the same,
+/// so that every key takes the same few bytes however long the id.
+pub(crate) type DedupKey = [u8; 32];
+
+/// A message a publish made: its id, and its URL when the publish went to a
+/// URL group (whose answer names it; empty otherwise).
+#[derive(Debug)]
+pub(crate) struct Made {
+    pub(crate) id: Box<str>,
+    pub(crate) url: Box<str>,
+}
+
+/// The messages each live deduplication key made.
+#[derive(Debug)]
 pub(crate) struct Dedup {
-    keys: HashMap<String, Vec<(String, String)>>,
+    keys: HashMap<DedupKey, Box<[Made]>>,
     /// (expiry, key), in the order the keys were made: expiries only grow,
     /// since the window is fixed and the clock only moves forward.
-    expiries: VecDeque<(u64, String)>,
+    expiries: VecDeque<(u64, DedupKey)>,
+    /// How many keys are kept at most.
+    limit: usize,
 }
 
 impl Dedup {
+    pub(crate) fn new(limit: usize) -> Dedup {
+        Dedup {
+            keys: HashMap::new(),
+            expiries: VecDeque::new(),
+            limit,
+        }
+    }
+
     /// The messages `key` made, if it is still within the window at `now_ms`.
-    pub(crate) fn find(&mut self, key: &str, now_ms: u64) -> Option<&[(String, String)]> {
+    pub(crate) fn find(&mut self, key: &DedupKey, now_ms: u64) -> Option<&[Made]> {
         self.expire(now_ms);
-        self.keys.get(key).map(Vec::as_slice)
+        self.keys.get(key).map(|made| &**made)
     }
 
     /// Remembers that `key` made `messages` at `now_ms`.
-    pub(crate) fn insert(&mut self, key: String, messages: Vec<(String, String)>, now_ms: u64) {
+    pub(crate) fn insert(&mut self, key: DedupKey, messages: Box<[Made]>, now_ms: u64) {
         self.expire(now_ms);
         self.expiries
-            .push_back((now_ms.saturating_add(DEDUP_WINDOW_MS), key.clone()));
+            .push_back((now_ms.saturating_add(DEDUP_WINDOW_MS), key));
         self.keys.insert(key, messages);
+        while self.expiries.len() > self.limit {
+            if let Some((_, key)) = self.expiries.pop_front() {
+                self.keys.remove(&key);
+            }
+        }
     }
 
     fn expire(&mut self, now_ms: u64) {
@@ -53,16 +81,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_expire_in_time_order_without_a_scan() {
-        let mut dedup = Dedup::default();
+    fn keys_expire_in_time_order_and_past_the_count() {
+        let mut dedup = Dedup::new(600);
+        let key = |n: u64| {
+            let mut key = [0; 32];
+            key[..8].copy_from_slice(&n.to_le_bytes());
+            key
+        };
         for n in 0..1000u64 {
-            dedup.insert(format!("k{n}"), Vec::new(), n);
+            dedup.insert(key(n), Box::new([]), n);
         }
-        assert!(dedup.find("k0", 999).is_some());
+        // Past the count, the oldest went first.
+        assert!(dedup.find(&key(399), 999).is_none());
+        assert!(dedup.find(&key(400), 999).is_some());
         // At 10 minutes past the 500th key, the first 501 are gone.
-        assert!(dedup.find("k0", DEDUP_WINDOW_MS + 500).is_none());
-        assert!(dedup.find("k500", DEDUP_WINDOW_MS + 500).is_none());
-        assert!(dedup.find("k501", DEDUP_WINDOW_MS + 500).is_some());
+        assert!(dedup.find(&key(500), DEDUP_WINDOW_MS + 500).is_none());
+        assert!(dedup.find(&key(501), DEDUP_WINDOW_MS + 500).is_some());
         assert_eq!(dedup.len(), 499);
         assert_eq!(dedup.expiries.len(), 499);
     }

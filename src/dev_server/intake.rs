@@ -12,6 +12,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, StatusCode};
 use ring::digest;
 
+use super::dedup::{DedupKey, Made};
 use super::error::ApiError;
 use super::limits::exceeded;
 use super::log_store::LogRecord;
@@ -226,11 +227,9 @@ pub(crate) fn commit_all(
 
 fn store(state: &mut State, prepared: Prepared, caller: Option<SocketAddr>, now: u64) -> Published {
     let dedup_key = dedup_key(&prepared);
-    if let Some(existing) = dedup_key
-        .as_deref()
-        .and_then(|key| state.dedup.find(key, now))
-    {
-        return answer(prepared.group, existing, true);
+    if let Some(existing) = dedup_key.and_then(|key| state.dedup.find(&key, now)) {
+        let made = existing.iter().map(|m| (&*m.id, &*m.url));
+        return answer(prepared.group, made, true);
     }
     let options = &prepared.options;
     let due = options.due_ms(now);
@@ -281,45 +280,61 @@ fn store(state: &mut State, prepared: Prepared, caller: Option<SocketAddr>, now:
             .map(|(id, _)| (id.clone(), LogEntryState::Created))
             .collect();
     }
-    let published = answer(prepared.group, &ids, false);
     if let Some(key) = dedup_key {
-        state.dedup.insert(key, ids, now);
+        // Only a URL group's answer names the URLs.
+        let made = ids
+            .iter()
+            .map(|(id, url)| Made {
+                id: id.as_str().into(),
+                url: if prepared.group { url.as_str() } else { "" }.into(),
+            })
+            .collect();
+        state.dedup.insert(key, made, now);
     }
-    published
+    let made = ids.iter().map(|(id, url)| (id.as_str(), url.as_str()));
+    answer(prepared.group, made, false)
 }
 
-fn answer(group: bool, ids: &[(String, String)], deduplicated: bool) -> Published {
+/// The answer naming the messages made, as (id, URL).
+fn answer<'a>(
+    group: bool,
+    mut made: impl Iterator<Item = (&'a str, &'a str)>,
+    deduplicated: bool,
+) -> Published {
     let deduplicated = deduplicated.then_some(true);
     if group {
         Published::Group(
-            ids.iter()
-                .map(|(id, url)| types::PublishToUrlGroupResponse {
-                    deduplicated,
-                    message_id: Some(id.clone()),
-                    url: Some(url.clone()),
-                })
-                .collect(),
+            made.map(|(id, url)| types::PublishToUrlGroupResponse {
+                deduplicated,
+                message_id: Some(id.to_owned()),
+                url: Some(url.to_owned()),
+            })
+            .collect(),
         )
     } else {
-        let id = ids.first().map(|(id, _)| id.clone());
         Published::Single(types::PublishResponse {
             deduplicated,
-            message_id: id,
+            message_id: made.next().map(|(id, _)| id.to_owned()),
         })
     }
 }
 
-/// The explicit deduplication id, or with content-based deduplication a
-/// hash of what makes two messages the same: destination, headers, body.
-fn dedup_key(prepared: &Prepared) -> Option<String> {
+/// The explicit deduplication id, or with content-based deduplication what
+/// makes two messages the same (destination, headers, body), hashed.
+fn dedup_key(prepared: &Prepared) -> Option<DedupKey> {
     let options = &prepared.options;
+    let mut hash = digest::Context::new(&digest::SHA256);
     if let Some(id) = &options.dedup_id {
-        return Some(format!("id:{}:{id}", prepared.destination));
+        hash.update(b"id\0");
+        hash.update(prepared.destination.as_bytes());
+        hash.update(&[0]);
+        hash.update(id.as_bytes());
+        return hash.finish().as_ref().try_into().ok();
     }
     if !options.content_dedup {
         return None;
     }
-    let mut hash = digest::Context::new(&digest::SHA256);
+    hash.update(b"content\0");
     hash.update(prepared.destination.as_bytes());
     hash.update(&[0]);
     let mut headers: Vec<_> = options.forward.iter().collect();
@@ -335,15 +350,7 @@ fn dedup_key(prepared: &Prepared) -> Option<String> {
     }
     hash.update(&[0]);
     hash.update(&prepared.body);
-    let digest = hash.finish();
-    Some(format!(
-        "content:{}",
-        digest
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    hash.finish().as_ref().try_into().ok()
 }
 
 #[cfg(test)]

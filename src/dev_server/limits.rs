@@ -48,6 +48,7 @@ pub struct Limits {
     pub(crate) max_schedules: usize,
     pub(crate) logs: Retention,
     pub(crate) dlq: Retention,
+    pub(crate) dedup_ids: usize,
 }
 
 /// How much of a history is kept: at most `count` entries, none older than
@@ -97,6 +98,11 @@ impl Default for Limits {
                 count: 10_000,
                 age: 7 * DAY,
             },
+            // QStash keeps a deduplication id for 10 minutes and documents
+            // no count; at the dev server's own bound, a publisher would
+            // need 100,000 other publishes between two tries of one
+            // message to get it twice.
+            dedup_ids: 100_000,
         }
     }
 }
@@ -242,6 +248,15 @@ const SETTINGS: &[Setting] = &[
         show: |l| l.dlq.count.to_string(),
     },
     Setting {
+        name: "dedup-retention-count",
+        help: "deduplication ids remembered, each for 10 minutes (the oldest go first)",
+        set: |l, v| {
+            l.dedup_ids = number(v)?;
+            Ok(())
+        },
+        show: |l| l.dedup_ids.to_string(),
+    },
+    Setting {
         name: "dlq-retention-age",
         help: "how long DLQ messages are kept",
         set: |l, v| {
@@ -316,6 +331,13 @@ impl Limits {
     /// Keep at most `count` DLQ messages, none older than `age`.
     pub fn dlq_retention(mut self, count: usize, age: Duration) -> Limits {
         self.dlq = Retention { count, age };
+        self
+    }
+
+    /// Remember at most `ids` deduplication ids (each for QStash's 10
+    /// minutes); past that, the oldest are forgotten first.
+    pub fn dedup_retention(mut self, ids: usize) -> Limits {
+        self.dedup_ids = ids;
         self
     }
 

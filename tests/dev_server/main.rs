@@ -21,6 +21,7 @@ mod queues;
 mod retries;
 mod robustness;
 mod schedules;
+mod soak;
 mod state;
 
 use std::future::Future;

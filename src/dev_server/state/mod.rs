@@ -50,7 +50,7 @@ impl Shared {
                 keys,
                 messages: HashMap::new(),
                 due: BinaryHeap::new(),
-                dedup: Dedup::default(),
+                dedup: Dedup::new(limits.dedup_ids),
                 dlq: DlqStore::new(limits.dlq),
                 logs: LogStore::new(limits.logs),
                 url_groups: BTreeMap::new(),
