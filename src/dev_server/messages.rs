@@ -59,6 +59,9 @@ pub(crate) async fn cancel_many(
     let mut selected: Vec<(u64, String)> = state
         .messages
         .values()
+        // One already cancelled on the wire is not selected (nor counted)
+        // again.
+        .filter(|m| !m.cancel_requested)
         .filter(|m| {
             if ids.is_empty() {
                 filter.matches(&m.info, m.info.created_at_ms, None)

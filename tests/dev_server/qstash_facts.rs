@@ -420,3 +420,38 @@ async fn forwarded_upstash_headers_are_replaced_not_doubled() {
     assert_eq!(delivery.header("upstash-retried"), "0");
     assert_eq!(delivery.header("x-kept"), "kept");
 }
+
+/// A message cancelled while its attempt is on the wire stays until the
+/// attempt ends; cancelling everything again neither counts it twice nor
+/// spends a `count` on it.
+#[tokio::test]
+async fn a_message_cancelled_on_the_wire_is_not_cancelled_twice() {
+    let server = server(DevClock::manual()).await;
+    let base = server.url();
+    let endpoint = Endpoint::start(&server).await;
+    let hanging = message_id(&publish(&base, &format!("{}/hang", endpoint.url), &[]).await);
+    reached(&server, &hanging, Active).await;
+    let cancel_all = call(&base, Method::DELETE, "/v2/messages", &[], "").await;
+    assert_eq!(cancel_all, (200, json!({"cancelled": 1})));
+    let delayed = message_id(
+        &publish(
+            &base,
+            "http://127.0.0.1:9/later",
+            &[("upstash-delay", "1h")],
+        )
+        .await,
+    );
+    let one = call(&base, Method::DELETE, "/v2/messages?count=1", &[], "").await;
+    assert_eq!(one, (200, json!({"cancelled": 1})));
+    let (status, _) = call(
+        &base,
+        Method::GET,
+        &format!("/v2/messages/{delayed}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(status, 404, "the delayed message was the one cancelled");
+    let again = call(&base, Method::DELETE, "/v2/messages", &[], "").await;
+    assert_eq!(again, (200, json!({"cancelled": 0})));
+}
