@@ -252,13 +252,17 @@ fn unencoded_destination(expr: &syn::Expr) -> Option<syn::Expr> {
 }
 
 /// typify leaves an empty optional list out when serializing
-/// (`skip_serializing_if = "Vec::is_empty"`). QStash's answers carry `[]`
-/// (an empty DLQ is `{"messages": []}`), and the official SDKs index into
-/// those lists, so the dev server, which answers with these models, must
-/// send them. Only types that appear in no request body are changed: what
-/// the client sends stays as generated. Returns how many fields changed.
+/// (`skip_serializing_if = "Vec::is_empty"`). QStash's answers carry their
+/// lists of records even when empty (an empty DLQ is `{"messages": []}`),
+/// and the official SDKs map over them (qstash-js src/client/dlq.ts:83,
+/// `messagesPayload.messages.map`), so the dev server, which answers with
+/// these models, must send them. Changed: lists of models (`messages`,
+/// `logs`, `responses`, `endpoints`), not lists of plain values such as
+/// `labels`, which QStash leaves out; and only in types that appear in no
+/// request body, so what the client sends stays as generated. Returns how
+/// many fields changed.
 pub fn answer_lists_always_sent(file: &mut syn::File) -> usize {
-    let request_types = request_body_types(file);
+    let (models, request_types) = request_body_types(file);
     let mut changed = 0;
     for item in &mut file.items {
         let syn::Item::Mod(types) = item else {
@@ -278,6 +282,9 @@ pub fn answer_lists_always_sent(file: &mut syn::File) -> usize {
                 continue;
             }
             for field in &mut model.fields {
+                if !list_of(&field.ty).is_some_and(|item| models.contains(&item)) {
+                    continue;
+                }
                 for attribute in &mut field.attrs {
                     changed += usize::from(drop_skip_empty_vec(attribute));
                 }
@@ -287,9 +294,35 @@ pub fn answer_lists_always_sent(file: &mut syn::File) -> usize {
     changed
 }
 
-/// The names of the models a request body is made of: the types of every
-/// operation builder's `body` field, and every model those refer to.
-fn request_body_types(file: &syn::File) -> std::collections::HashSet<String> {
+/// `T` of a `Vec<T>` type, by its last path segment.
+fn list_of(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    match arguments.args.first()? {
+        syn::GenericArgument::Type(syn::Type::Path(item)) => {
+            Some(item.path.segments.last()?.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The names of every generated model, and of the models a request body is
+/// made of: the types of every operation builder's `body` field, and every
+/// model those refer to.
+fn request_body_types(
+    file: &syn::File,
+) -> (
+    std::collections::HashSet<String>,
+    std::collections::HashSet<String>,
+) {
     use std::collections::{HashMap, HashSet};
     fn idents(tokens: proc_macro2::TokenStream, into: &mut HashSet<String>) {
         for token in tokens {
@@ -334,6 +367,7 @@ fn request_body_types(file: &syn::File) -> std::collections::HashSet<String> {
             }
         }
     }
+    let models: HashSet<String> = refers.keys().cloned().collect();
     let mut found: HashSet<String> = HashSet::new();
     let mut pending: Vec<String> = seeds
         .into_iter()
@@ -352,7 +386,7 @@ fn request_body_types(file: &syn::File) -> std::collections::HashSet<String> {
             );
         }
     }
-    found
+    (models, found)
 }
 
 /// Removes `skip_serializing_if = "::std::vec::Vec::is_empty"` from a

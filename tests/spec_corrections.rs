@@ -268,7 +268,10 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
 
 #[test]
 fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
-    let list = json!({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}}}});
+    let list = json!({"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Endpoint"}},
+        "tags": {"type": "array", "items": {"type": "string"}}
+    }});
     let mut spec = vendored();
     spec["paths"]["/v2/things"] = json!({"post": {
         "requestBody": {"content": {"application/json": {"schema": list}}},
@@ -276,12 +279,20 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
     }});
     let generated = generate_with(spec, CORRECTIONS).expect("generates");
     let skip = "skip_serializing_if = \"::std::vec::Vec::is_empty\"";
+    let field = |model: &str, name: &str| -> String {
+        let model = item(&generated.code, &format!("pub struct {model} {{"));
+        let end = model.find(&format!("pub {name}:")).expect("the field");
+        let start = model[..end].rfind("#[serde").expect("its attribute");
+        model[start..end].to_owned()
+    };
     // What the client sends keeps leaving an empty list out...
-    assert!(item(&generated.code, "pub struct PostThingsBody {").contains(skip));
-    // ...what a server answers with sends `[]`, still decoding a missing list.
-    let answer = item(&generated.code, "pub struct PostThingsResponse {");
-    assert!(!answer.contains(skip), "{answer}");
-    assert!(answer.contains("#[serde(default)]"), "{answer}");
+    assert!(field("PostThingsBody", "items").contains(skip));
+    // ...what a server answers with sends its list of records as `[]`
+    // (still decoding a missing one), but leaves out plain values.
+    let records = field("PostThingsResponse", "items");
+    assert!(!records.contains(skip), "{records}");
+    assert!(records.contains("#[serde(default)]"), "{records}");
+    assert!(field("PostThingsResponse", "tags").contains(skip));
     let vendored = generate_all();
     for answer in [
         "ListDlqMessagesResponse",
@@ -292,4 +303,6 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
         let model = item(&vendored.code, &format!("pub struct {answer} {{"));
         assert!(!model.contains(skip), "{model}");
     }
+    let message = item(&vendored.code, "pub struct Message {");
+    assert!(message.contains(skip), "labels stay out when empty");
 }
