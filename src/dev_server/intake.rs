@@ -227,9 +227,8 @@ pub(crate) fn commit_all(
 
 fn store(state: &mut State, prepared: Prepared, caller: Option<SocketAddr>, now: u64) -> Published {
     let dedup_key = dedup_key(&prepared);
-    if let Some(existing) = dedup_key.and_then(|key| state.dedup.find(&key, now)) {
-        let made = existing.iter().map(|m| (&*m.id, &*m.url));
-        return answer(prepared.group, made, true);
+    if let Some(existing) = dedup_key.and_then(|key| state.dedup.find(key, now)) {
+        return answer(prepared.group, existing.messages().into_iter(), true);
     }
     let options = &prepared.options;
     let due = options.due_ms(now);
@@ -281,14 +280,14 @@ fn store(state: &mut State, prepared: Prepared, caller: Option<SocketAddr>, now:
             .collect();
     }
     if let Some(key) = dedup_key {
-        // Only a URL group's answer names the URLs.
-        let made = ids
-            .iter()
-            .map(|(id, url)| Made {
-                id: id.as_str().into(),
-                url: if prepared.group { url.as_str() } else { "" }.into(),
-            })
-            .collect();
+        let made = match (prepared.group, ids.as_slice()) {
+            (false, [(id, _)]) => Made::One(id.as_str().into()),
+            _ => Made::Group(
+                ids.iter()
+                    .map(|(id, url)| (id.as_str().into(), url.as_str().into()))
+                    .collect(),
+            ),
+        };
         state.dedup.insert(key, made, now);
     }
     let made = ids.iter().map(|(id, url)| (id.as_str(), url.as_str()));
@@ -329,7 +328,7 @@ fn dedup_key(prepared: &Prepared) -> Option<DedupKey> {
         hash.update(prepared.destination.as_bytes());
         hash.update(&[0]);
         hash.update(id.as_bytes());
-        return hash.finish().as_ref().try_into().ok();
+        return key_of(hash);
     }
     if !options.content_dedup {
         return None;
@@ -350,7 +349,13 @@ fn dedup_key(prepared: &Prepared) -> Option<DedupKey> {
     }
     hash.update(&[0]);
     hash.update(&prepared.body);
-    hash.finish().as_ref().try_into().ok()
+    key_of(hash)
+}
+
+fn key_of(hash: digest::Context) -> Option<DedupKey> {
+    let digest = hash.finish();
+    let first: [u8; 16] = digest.as_ref().get(..16)?.try_into().ok()?;
+    Some(DedupKey::from_be_bytes(first))
 }
 
 #[cfg(test)]
