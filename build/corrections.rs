@@ -112,7 +112,7 @@ pub const CORRECTIONS: &[Correction] = &[
     },
     Correction {
         name: "message-retry-delay-expression",
-        reason: "messages and DLQ messages report `retryDelayExpression` (qstash-js src/client/messages.ts:69), as schedules and logs do in the spec",
+        reason: "messages and DLQ messages report `retryDelayExpression`, which the official SDKs read (qstash-js src/client/messages.ts:69, qstash-py qstash/message.py:860 and qstash/dlq.py:113), as schedules and logs do in the spec",
         apply: message_retry_delay_expression,
     },
     Correction {

@@ -65,6 +65,7 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     hide_generated_constructors(&mut file);
     let mut wire = WireFixes::default();
     syn::visit_mut::visit_file_mut(&mut wire, &mut file);
+    answer_lists_always_sent(&mut file);
     if wire.raw_destinations == 0 || wire.api_version_headers == 0 || wire.default_media_types == 0
     {
         warnings.push(format!(
@@ -649,4 +650,171 @@ fn open_impl(block: &mut syn::ItemImpl) {
             _ => {}
         }
     }
+}
+
+/// typify leaves an empty optional list out when serializing
+/// (`skip_serializing_if = "Vec::is_empty"`). QStash's answers carry their
+/// lists of records even when empty (an empty DLQ is `{"messages": []}`),
+/// and the official SDKs map over them (qstash-js src/client/dlq.ts:83,
+/// `messagesPayload.messages.map`), so the dev server, which answers with
+/// these models, must send them. Changed: lists of models (`messages`,
+/// `logs`, `responses`, `endpoints`), not lists of plain values such as
+/// `labels`, which QStash leaves out; and only in types that appear in no
+/// request body, so what the client sends stays as generated. Returns how
+/// many fields changed.
+pub fn answer_lists_always_sent(file: &mut syn::File) -> usize {
+    let (models, request_types) = request_body_types(file);
+    let mut changed = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(types) = item else {
+            continue;
+        };
+        if types.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &mut types.content else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Struct(model) = item else {
+                continue;
+            };
+            if request_types.contains(&model.ident.to_string()) {
+                continue;
+            }
+            for field in &mut model.fields {
+                if !list_of(&field.ty).is_some_and(|item| models.contains(&item)) {
+                    continue;
+                }
+                for attribute in &mut field.attrs {
+                    changed += usize::from(drop_skip_empty_vec(attribute));
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// `T` of a `Vec<T>` type, by its last path segment.
+fn list_of(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    match arguments.args.first()? {
+        syn::GenericArgument::Type(syn::Type::Path(item)) => {
+            Some(item.path.segments.last()?.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The names of every generated model, and of the models a request body is
+/// made of: the types of every operation builder's `body` field, and every
+/// model those refer to.
+fn request_body_types(
+    file: &syn::File,
+) -> (
+    std::collections::HashSet<String>,
+    std::collections::HashSet<String>,
+) {
+    use std::collections::{HashMap, HashSet};
+    fn idents(tokens: proc_macro2::TokenStream, into: &mut HashSet<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    into.insert(ident.to_string());
+                }
+                proc_macro2::TokenTree::Group(group) => idents(group.stream(), into),
+                _ => {}
+            }
+        }
+    }
+    let mut seeds = HashSet::new();
+    let mut refers: HashMap<String, HashSet<String>> = HashMap::new();
+    for item in &file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = &module.content else {
+            continue;
+        };
+        for item in items {
+            match (module.ident.to_string().as_str(), item) {
+                ("builder", syn::Item::Struct(builder)) => {
+                    for field in &builder.fields {
+                        if field.ident.as_ref().is_some_and(|name| name == "body") {
+                            idents(field.ty.to_token_stream(), &mut seeds);
+                        }
+                    }
+                }
+                ("types", syn::Item::Struct(model)) => {
+                    let mut named = HashSet::new();
+                    idents(model.fields.to_token_stream(), &mut named);
+                    refers.insert(model.ident.to_string(), named);
+                }
+                ("types", syn::Item::Enum(model)) => {
+                    let mut named = HashSet::new();
+                    idents(model.variants.to_token_stream(), &mut named);
+                    refers.insert(model.ident.to_string(), named);
+                }
+                _ => {}
+            }
+        }
+    }
+    let models: HashSet<String> = refers.keys().cloned().collect();
+    let mut found: HashSet<String> = HashSet::new();
+    let mut pending: Vec<String> = seeds
+        .into_iter()
+        .filter(|name| refers.contains_key(name))
+        .collect();
+    while let Some(name) = pending.pop() {
+        if !found.insert(name.clone()) {
+            continue;
+        }
+        if let Some(named) = refers.get(&name) {
+            pending.extend(
+                named
+                    .iter()
+                    .filter(|n| refers.contains_key(*n) && !found.contains(*n))
+                    .cloned(),
+            );
+        }
+    }
+    (models, found)
+}
+
+/// Removes `skip_serializing_if = "::std::vec::Vec::is_empty"` from a
+/// `#[serde(...)]` attribute (keeping `default`, so decoding still accepts
+/// an answer without the list); whether it was there.
+fn drop_skip_empty_vec(attribute: &mut syn::Attribute) -> bool {
+    if !attribute.path().is_ident("serde") {
+        return false;
+    }
+    let Ok(items) =
+        attribute.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+    else {
+        return false;
+    };
+    let is_skip_empty_vec = |meta: &syn::Meta| {
+        matches!(meta, syn::Meta::NameValue(pair)
+            if pair.path.is_ident("skip_serializing_if")
+                && matches!(&pair.value, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })
+                    if text.value() == "::std::vec::Vec::is_empty"))
+    };
+    if !items.iter().any(is_skip_empty_vec) {
+        return false;
+    }
+    let kept: Punctuated<syn::Meta, syn::Token![,]> = items
+        .into_iter()
+        .filter(|meta| !is_skip_empty_vec(meta))
+        .collect();
+    *attribute = syn::parse_quote!(#[serde(#kept)]);
+    true
 }

@@ -369,3 +369,44 @@ fn raw_bodies_get_no_default_media_type() {
         assert!(send.contains("\"Content-Type\""), "{operation}: {send}");
     }
 }
+
+#[test]
+fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
+    let list = json!({"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Endpoint"}},
+        "tags": {"type": "array", "items": {"type": "string"}}
+    }});
+    let mut spec = vendored();
+    spec["paths"]["/v2/things"] = json!({"post": {
+        "requestBody": {"content": {"application/json": {"schema": list}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": list}}}}
+    }});
+    let generated = generate_with(spec, CORRECTIONS).expect("generates");
+    let skip = "skip_serializing_if = \"::std::vec::Vec::is_empty\"";
+    let field = |model: &str, name: &str| -> String {
+        let model = item(&generated.code, &format!("pub struct {model} {{"));
+        let end = model.find(&format!("pub {name}:")).expect("the field");
+        let start = model[..end].rfind("#[serde").expect("its attribute");
+        model[start..end].to_owned()
+    };
+    // What the client sends keeps leaving an empty list out...
+    assert!(field("PostThingsBody", "items").contains(skip));
+    // ...what a server answers with sends its list of records as `[]`
+    // (still decoding a missing one), but leaves out plain values.
+    let records = field("PostThingsResponse", "items");
+    assert!(!records.contains(skip), "{records}");
+    assert!(records.contains("#[serde(default)]"), "{records}");
+    assert!(field("PostThingsResponse", "tags").contains(skip));
+    let vendored = generate_all();
+    for answer in [
+        "ListDlqMessagesResponse",
+        "RetryDlqMessagesResponse",
+        "ListLogsResponse",
+        "UrlGroup",
+    ] {
+        let model = item(&vendored.code, &format!("pub struct {answer} {{"));
+        assert!(!model.contains(skip), "{model}");
+    }
+    let message = item(&vendored.code, "pub struct Message {");
+    assert!(message.contains(skip), "labels stay out when empty");
+}

@@ -1,20 +1,22 @@
-//! The scheduler: sends each due message to its destination, then records
-//! the outcome, retries with backoff, moves exhausted messages to the DLQ
-//! and sends callbacks.
+//! The scheduler: fires due schedules, sends each due message to its
+//! destination, then records the outcome, retries with backoff, moves
+//! exhausted messages to the DLQ and sends callbacks.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::message::{Kind, Message, header_map, ms_i64};
+use super::dlq_store::DlqEntry;
+use super::intake::{commit, prepare};
+use super::log_store::LogRecord;
+use super::message::{Kind, Message, MessageInfo, Response, header_map};
 use super::redact::Redact;
 use super::retry_delay::default_backoff;
-use super::schedules;
-use super::state::{DlqEntry, Response, Shared, State, random_id};
+use super::state::{Firing, Shared, State, random_id};
 use crate::receiver::Signer;
 use crate::types::LogEntryState;
 
@@ -23,30 +25,35 @@ use crate::types::LogEntryState;
 const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Runs until the server stops (the task is aborted).
+///
+/// A pass fires the due schedules, then starts every due attempt (the
+/// firings' messages included), then sleeps until the next thing due or
+/// until something else is scheduled or the clock moves. What a pass
+/// schedules itself does not wake it again: a clock running a day in
+/// milliseconds cannot make it spin.
 pub(crate) async fn run_scheduler(shared: Arc<Shared>) {
     let mut clock = shared.clock.subscribe();
     let mut scheduled = shared.lock().scheduled.subscribe();
     loop {
         clock.borrow_and_update();
-        scheduled.borrow_and_update();
         let now = shared.clock.now_ms();
-        let (firings, ready, next) = {
+        let firings = shared.lock().due_firings(now);
+        for firing in firings {
+            fire(&shared, firing);
+        }
+        let ready = {
             let mut state = shared.lock();
-            let firings = state.due_firings(now);
+            state.prune(now);
             state.wake_flows(now);
-            let (ready, next) = state.take_due(now);
-            let next = [next, state.next_firing(), state.next_flow_wake()]
-                .into_iter()
-                .flatten()
-                .min();
-            (firings, ready, next)
+            let ready = state.take_due(now);
+            // Under the lock: whatever is scheduled from here on is news.
+            scheduled.borrow_and_update();
+            ready
         };
         for id in ready {
             start_attempt(&shared, &id);
         }
-        for firing in firings {
-            schedules::fire(&shared, firing);
-        }
+        let next = shared.lock().next_wake();
         let wait = next.and_then(|at| shared.clock.real_wait_until(at));
         tokio::select! {
             changed = clock.changed() => if changed.is_err() { return },
@@ -63,20 +70,30 @@ async fn sleep_or_forever(wait: Option<Duration>) {
     }
 }
 
+/// Publishes one occurrence's message(s), tagged with the schedule's id.
+/// An occurrence that cannot be published (its URL group deleted since, a
+/// limit reached) is skipped.
+fn fire(shared: &Shared, firing: Firing) {
+    let Firing {
+        schedule_id,
+        destination,
+        options,
+        body,
+        queue_name,
+    } = firing;
+    if let Ok(prepared) = prepare(shared, destination, options, body, queue_name) {
+        let _ = commit(shared, prepared.fired_by(&schedule_id), None);
+    }
+}
+
 /// What one attempt sends, copied out under the lock so that signing and
 /// building the request happen in the attempt's own task, in parallel with
 /// the scheduler starting the next.
 struct Attempt {
-    id: String,
+    info: Arc<MessageInfo>,
+    /// The URL as it goes on the request line.
     url: String,
-    method: Method,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    body: Bytes,
     retried: u32,
-    topic_name: Option<String>,
-    schedule_id: Option<String>,
-    caller_ip: Option<String>,
-    timeout: Option<Duration>,
     signer: Signer,
 }
 
@@ -92,7 +109,7 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
         if message.in_flight {
             return;
         }
-        if let Some(key) = message.flow_control_key.clone() {
+        if let Some(key) = message.info.flow_control_key.clone() {
             if message.flow_admitted {
                 message.flow_admitted = false;
             } else if !state.admit_flow(&key, id, now) {
@@ -103,64 +120,75 @@ fn start_attempt(shared: &Arc<Shared>, id: &str) {
             return;
         };
         message.in_flight = true;
-        let entry = message.log(LogEntryState::Active, now);
+        let info = Arc::clone(&message.info);
         let attempt = Attempt {
-            id: id.to_owned(),
             // What goes on the request line is the parsed URL (a space
             // becomes %20, an empty path `/`); the signature's `sub` must
             // name that same URL for the receiver to find it.
-            url: url::Url::parse(&message.url).map_or_else(|_| message.url.clone(), String::from),
-            method: message.method.clone(),
-            headers: message.headers.clone(),
-            body: message.body.clone(),
+            url: url::Url::parse(&info.url).map_or_else(|_| info.url.clone(), String::from),
             retried: message.retried,
-            topic_name: message.topic_name.clone(),
-            schedule_id: message.schedule_id.clone(),
-            caller_ip: message.caller_ip.clone(),
-            timeout: message.timeout,
+            info,
             signer,
         };
-        state.log(entry);
+        state.log(LogRecord::new(&attempt.info, LogEntryState::Active, now));
         attempt
     };
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
         let outcome = send(build_request(&shared.http, &attempt)).await;
-        finish_attempt(&shared, &attempt.id, outcome);
+        finish_attempt(&shared, &attempt.info.id, outcome);
     });
 }
 
+/// The delivery: the message's own headers (forwarded ones and
+/// `Content-Type`), then QStash's. A forwarded header with the name of one
+/// of QStash's (`Upstash-Forward-Upstash-Signature`) is replaced by the
+/// server's, never sent beside it: a receiver must see one signature.
 fn build_request(http: &reqwest::Client, attempt: &Attempt) -> reqwest::RequestBuilder {
-    let mut request = http
-        .request(attempt.method.clone(), &attempt.url)
-        .timeout(attempt.timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT));
-    for (name, value) in &attempt.headers {
-        request = request.header(name, value);
+    let info = &attempt.info;
+    let mut headers = HeaderMap::new();
+    for (name, value) in &info.headers {
+        headers.append(name, value.clone());
     }
-    let mut upstash = vec![
-        ("user-agent", "Upstash-QStash".to_owned()),
+    let mut own = vec![
+        (USER_AGENT, "Upstash-QStash".to_owned()),
         (
-            "upstash-signature",
-            attempt.signer.sign(&attempt.url, &attempt.body),
+            HeaderName::from_static("upstash-signature"),
+            attempt.signer.sign(&attempt.url, &info.body),
         ),
-        ("upstash-message-id", attempt.id.clone()),
-        ("upstash-retried", attempt.retried.to_string()),
+        (
+            HeaderName::from_static("upstash-message-id"),
+            info.id.clone(),
+        ),
+        (
+            HeaderName::from_static("upstash-retried"),
+            attempt.retried.to_string(),
+        ),
     ];
-    if let Some(topic) = &attempt.topic_name {
-        upstash.push(("upstash-topic-name", topic.clone()));
-    }
-    if let Some(schedule) = &attempt.schedule_id {
-        upstash.push(("upstash-schedule-id", schedule.clone()));
-    }
-    if let Some(ip) = &attempt.caller_ip {
-        upstash.push(("upstash-caller-ip", ip.clone()));
-    }
-    for (name, value) in upstash {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            request = request.header(HeaderName::from_static(name), value);
+    let optional = [
+        ("upstash-topic-name", &info.topic_name),
+        ("upstash-schedule-id", &info.schedule_id),
+        ("upstash-caller-ip", &info.caller_ip),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            own.push((HeaderName::from_static(name), value.clone()));
         }
     }
-    request.body(attempt.body.clone())
+    for (name, value) in own {
+        match HeaderValue::from_str(&value) {
+            Ok(value) => {
+                headers.insert(name, value);
+            }
+            Err(_) => {
+                headers.remove(name);
+            }
+        }
+    }
+    http.request(info.method.clone(), &attempt.url)
+        .timeout(info.timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
+        .headers(headers)
+        .body(info.body.clone())
 }
 
 /// How much of a destination's answer is kept (for the DLQ, logs and
@@ -168,7 +196,7 @@ fn build_request(http: &reqwest::Client, attempt: &Attempt) -> reqwest::RequestB
 /// fill memory.
 const KEPT_RESPONSE_BYTES: usize = 1 << 20;
 
-async fn send(request: reqwest::RequestBuilder) -> Result<Response, String> {
+async fn send(request: reqwest::RequestBuilder) -> Result<Arc<Response>, String> {
     let mut response = request.send().await.map_err(|e| describe(&e))?;
     let status = response.status().as_u16();
     let headers: Vec<_> = response
@@ -181,11 +209,12 @@ async fn send(request: reqwest::RequestBuilder) -> Result<Response, String> {
         let room = KEPT_RESPONSE_BYTES.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    Ok(Response {
+    body.shrink_to_fit();
+    Ok(Arc::new(Response {
         status,
         headers: header_map(&headers),
-        body,
-    })
+        body: body.into(),
+    }))
 }
 
 fn describe(error: &reqwest::Error) -> String {
@@ -198,7 +227,7 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
-fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) {
+fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Arc<Response>, String>) {
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     // Taken out of the store; put back only if it is retried.
@@ -206,40 +235,38 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
         return;
     };
     message.in_flight = false;
-    if let Some(key) = &message.flow_control_key {
+    if let Some(key) = &message.info.flow_control_key {
         state.flow_finished(key, now);
     }
     let delivered = matches!(&outcome, Ok(r) if (200..300).contains(&r.status));
     if delivered {
         state.release(&message);
-        state.log(message.log(LogEntryState::Delivered, now));
+        state.log(LogRecord::new(&message.info, LogEntryState::Delivered, now));
         callback(&mut state, &message, Target::Callback, &outcome, None, now);
         return;
     }
-    let mut error = message.log(LogEntryState::Error, now);
+    let mut error = LogRecord::new(&message.info, LogEntryState::Error, now);
     match &outcome {
         Ok(response) => {
             error.error = Some(format!("received {} from the destination", response.status));
-            error.response_status = Some(i64::from(response.status));
-            error.response_headers = response.headers.clone();
-            error.response_body = Some(STANDARD.encode(&response.body));
+            error.response = Some(Arc::clone(response));
         }
         Err(reason) => error.error = Some(reason.clone()),
     }
     if message.cancel_requested {
         state.release(&message);
         state.log(error);
-        state.log(message.log(LogEntryState::Cancelled, now));
-    } else if message.retried < message.max_retries {
-        let delay = message.retry_delay.as_ref().map_or_else(
+        state.log(LogRecord::new(&message.info, LogEntryState::Cancelled, now));
+    } else if message.retried < message.info.max_retries {
+        let delay = message.info.retry_delay.as_ref().map_or_else(
             || default_backoff(message.retried),
             |e| e.delay(message.retried),
         );
         let next = now.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX));
-        error.next_delivery_time = Some(ms_i64(next));
+        error.next_delivery_ms = Some(next);
         state.log(error);
-        let mut retry = message.log(LogEntryState::Retry, now);
-        retry.next_delivery_time = Some(ms_i64(next));
+        let mut retry = LogRecord::new(&message.info, LogEntryState::Retry, now);
+        retry.next_delivery_ms = Some(next);
         state.log(retry);
         // The callback reports the attempt just made, before the count moves.
         callback(&mut state, &message, Target::Callback, &outcome, None, now);
@@ -249,8 +276,8 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
     } else {
         state.release(&message);
         state.log(error);
-        state.log(message.log(LogEntryState::Failed, now));
-        let dlq_seq = (message.kind == Kind::Message).then(|| state.next_seq());
+        state.log(LogRecord::new(&message.info, LogEntryState::Failed, now));
+        let dlq_seq = (message.info.kind == Kind::Message).then(|| state.next_seq());
         let dlq_id = dlq_seq.map(|seq| format!("{now}-{seq}"));
         callback(&mut state, &message, Target::Callback, &outcome, None, now);
         callback(
@@ -262,15 +289,13 @@ fn finish_attempt(shared: &Shared, id: &str, outcome: Result<Response, String>) 
             now,
         );
         if let (Some(seq), Some(dlq_id)) = (dlq_seq, dlq_id) {
-            let response = outcome.ok();
-            state.dlq.insert(
-                seq,
-                DlqEntry {
-                    dlq_id,
-                    message,
-                    response,
-                },
-            );
+            let entry = DlqEntry {
+                dlq_id,
+                message,
+                response: outcome.ok(),
+                added_ms: now,
+            };
+            state.dlq.insert(seq, entry, now);
         }
     }
 }
@@ -287,32 +312,33 @@ fn callback(
     state: &mut State,
     source: &Message,
     target: Target,
-    outcome: &Result<Response, String>,
+    outcome: &Result<Arc<Response>, String>,
     dlq_id: Option<String>,
     now: u64,
 ) {
+    let info = &*source.info;
     let target = match target {
-        Target::Callback => source.callback.as_ref(),
-        Target::FailureCallback => source.failure_callback.as_ref(),
+        Target::Callback => info.callback.as_ref(),
+        Target::FailureCallback => info.failure_callback.as_ref(),
     };
-    let (Some(target), Kind::Message) = (target, source.kind) else {
+    let (Some(target), Kind::Message) = (target, info.kind) else {
         return;
     };
     let mut body = serde_json::json!({
         "retried": source.retried,
-        "maxRetries": source.max_retries,
-        "sourceMessageId": source.id,
-        "url": source.url,
-        "method": source.method.as_str(),
-        "sourceHeader": source.header_map(),
-        "sourceBody": STANDARD.encode(&source.body),
+        "maxRetries": info.max_retries,
+        "sourceMessageId": info.id,
+        "url": info.url,
+        "method": info.method.as_str(),
+        "sourceHeader": info.header_map(),
+        "sourceBody": STANDARD.encode(&info.body),
         "notBefore": source.not_before_ms,
-        "createdAt": source.created_at_ms,
+        "createdAt": info.created_at_ms,
     });
     let fields = [
-        ("topicName", source.topic_name.clone()),
-        ("endpointName", source.endpoint_name.clone()),
-        ("callerIP", source.caller_ip.clone()),
+        ("topicName", info.topic_name.clone()),
+        ("endpointName", info.endpoint_name.clone()),
+        ("callerIP", info.caller_ip.clone()),
         ("dlqId", dlq_id),
     ];
     for (name, value) in fields {
@@ -329,40 +355,36 @@ fn callback(
         Err(reason) => body["error"] = reason.clone().into(),
     }
     let mut headers = target.forward.clone();
-    headers.push((
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    ));
-    let message = Message {
-        id: random_id("msg_"),
-        kind: Kind::Callback,
-        url: target.url.clone(),
-        method: target.method.clone().unwrap_or(Method::POST),
-        headers,
-        body: body.to_string().into(),
-        max_retries: target.retries.unwrap_or(source.max_retries),
-        retried: 0,
-        retry_delay: target
-            .retry_delay
-            .clone()
-            .or_else(|| source.retry_delay.clone()),
-        timeout: target.timeout,
-        not_before_ms: now,
-        created_at_ms: now,
-        callback: None,
-        failure_callback: None,
-        topic_name: None,
-        endpoint_name: None,
-        queue_name: None,
-        labels: Vec::new(),
-        caller_ip: None,
-        flow_control_key: None,
-        schedule_id: None,
-        redact: Redact::default(),
-        flow_admitted: false,
-        in_flight: false,
-        cancel_requested: false,
-    };
-    state.log(message.log(LogEntryState::Created, now));
-    state.schedule(message, now);
+    headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
+    let message = Message::new(
+        MessageInfo {
+            id: random_id("msg_"),
+            kind: Kind::Callback,
+            url: target.url.clone(),
+            method: target.method.clone().unwrap_or(Method::POST),
+            headers,
+            body: body.to_string().into(),
+            max_retries: target.retries.unwrap_or(info.max_retries),
+            retry_delay: target
+                .retry_delay
+                .clone()
+                .or_else(|| info.retry_delay.clone()),
+            timeout: target.timeout,
+            created_at_ms: now,
+            callback: None,
+            failure_callback: None,
+            topic_name: None,
+            endpoint_name: None,
+            queue_name: None,
+            labels: Vec::new(),
+            caller_ip: None,
+            flow_control_key: None,
+            flow_limits: None,
+            schedule_id: None,
+            redact: Redact::default(),
+        },
+        now,
+    );
+    state.log(LogRecord::new(&message.info, LogEntryState::Created, now));
+    state.schedule(message);
 }

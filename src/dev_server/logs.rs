@@ -1,4 +1,5 @@
-//! `GET /v2/logs`: every state change of every message, newest first.
+//! `GET /v2/logs`: every state change of every message still kept, newest
+//! first, with the same filters as the DLQ (and `state`, `messageIds`).
 
 use std::sync::Arc;
 
@@ -7,7 +8,8 @@ use axum::extract::State;
 use axum::http::Uri;
 
 use super::error::ApiError;
-use super::query::Query;
+use super::log_store::LogRecord;
+use super::query::{Filter, PAGE_BODY_BYTES, Query};
 use super::state::Shared;
 use crate::types::{self, LogEntryState};
 
@@ -19,59 +21,35 @@ pub(crate) async fn list(
 ) -> Result<Json<types::ListLogsResponse>, ApiError> {
     let query = Query::from_uri(&uri);
     let count = query.count(PAGE, PAGE)?;
-    let states = match query.one("state") {
-        None => None,
-        Some(state) => Some(states(state)?),
-    };
-    let from = query.number("fromDate")?;
-    let to = query.number("toDate")?;
-    let labels = query.values("label");
-    let field = |name: &str| query.one(name).map(String::from);
-    let (message_id, url, topic, schedule, queue) = (
-        field("messageId"),
-        field("url"),
-        field("topicName"),
-        field("scheduleId"),
-        field("queueName"),
-    );
-    let is = |filter: &Option<String>, value: &Option<String>| {
-        filter.is_none() || filter.as_ref() == value.as_ref()
-    };
-    let state = shared.lock();
-    // The cursor is the index of the newest entry not yet returned.
-    let before = match query.cursor()? {
-        Some(cursor) => usize::try_from(cursor)
-            .unwrap_or(usize::MAX)
-            .min(state.logs.len()),
-        None => state.logs.len(),
-    };
-    let mut matching = state.logs[..before]
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, entry)| {
-            let time = entry.time.and_then(|t| u64::try_from(t).ok()).unwrap_or(0);
-            states
-                .as_ref()
-                .is_none_or(|s| entry.state.as_ref().is_some_and(|e| s.contains(e)))
-                && is(&message_id, &entry.message_id)
-                && is(&url, &entry.url)
-                && is(&topic, &entry.topic_name)
-                && is(&schedule, &entry.schedule_id)
-                && is(&queue, &entry.queue_name)
-                && from.is_none_or(|from| time >= from)
-                && to.is_none_or(|to| time <= to)
-                && (labels.is_empty() || entry.labels.iter().any(|l| labels.contains(l)))
-        });
-    let page: Vec<(usize, &types::LogEntry)> = matching.by_ref().take(count).collect();
+    let states = query.one("state")?.map(states).transpose()?;
+    let ids = query.values("messageIds")?;
+    let filter = Filter::parse(&query)?;
+    let cursor = query.cursor()?;
+    let mut state = shared.lock();
+    state.prune(shared.clock.now_ms());
+    // A cursor is the seq of the oldest entry a page returned: the next
+    // page is what is older.
+    let mut matching = state.logs.newest_before(cursor).filter(|record| {
+        states.as_ref().is_none_or(|s| s.contains(&record.state))
+            && (ids.is_empty() || ids.contains(&record.message.id))
+            && filter.matches(&record.message, record.time_ms, record.response_status())
+    });
+    let mut page: Vec<&LogRecord> = Vec::new();
+    let mut bytes = 0;
+    while page.len() < count && (page.is_empty() || bytes < PAGE_BODY_BYTES) {
+        let Some(record) = matching.next() else {
+            break;
+        };
+        bytes += record.body_bytes();
+        page.push(record);
+    }
     let cursor = match (matching.next(), page.last()) {
-        (Some(_), Some((index, _))) => Some(index.to_string()),
+        (Some(_), Some(last)) => Some(last.seq.to_string()),
         _ => None,
     };
     Ok(Json(types::ListLogsResponse {
         cursor,
-        logs: page.into_iter().map(|(_, entry)| entry.clone()).collect(),
-        ..Default::default()
+        logs: page.into_iter().map(LogRecord::view).collect(),
     }))
 }
 

@@ -9,7 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 
 use super::error::ApiError;
-use super::query::{Filter, Query};
+use super::log_store::LogRecord;
+use super::query::{FILTERS, Filter, Query};
 use super::state::{Shared, State as Store};
 use crate::types::{self, LogEntryState};
 
@@ -25,14 +26,15 @@ pub(crate) async fn get(
         .ok_or_else(|| ApiError::not_found(format!("message {id} not found")))
 }
 
+/// Answers `{"cancelled": 1}`, as QStash does.
 pub(crate) async fn cancel(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
-) -> Result<(), ApiError> {
+) -> Result<Json<types::CancelMessagesResponse>, ApiError> {
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     if cancel_one(&mut state, &id, now) {
-        Ok(())
+        Ok(Json(types::CancelMessagesResponse { cancelled: Some(1) }))
     } else {
         Err(ApiError::not_found(format!("message {id} not found")))
     }
@@ -40,7 +42,7 @@ pub(crate) async fn cancel(
 
 /// `DELETE /v2/messages`: the ids given, else the messages matching the
 /// filters (with no filter at all, every message, as QStash does), at most
-/// `count`.
+/// `count`. A parameter it does not know is refused.
 pub(crate) async fn cancel_many(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
@@ -48,22 +50,26 @@ pub(crate) async fn cancel_many(
 ) -> Result<Json<types::CancelMessagesResponse>, ApiError> {
     let mut query = Query::from_uri(&uri);
     query.merge_json_body(&body.map_err(|e| ApiError::new(e.status(), e.body_text()))?)?;
-    let ids = query.values("messageIds");
+    query.refuse_unknown(&[FILTERS, &["messageIds", "count", "cursor"]].concat())?;
+    let ids = query.values("messageIds")?;
     let filter = Filter::parse(&query)?;
-    let limit = query.count(usize::MAX, 500).map(|n| n.max(1))?;
+    let limit = query.count(usize::MAX, 500)?;
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     let mut selected: Vec<(u64, String)> = state
         .messages
         .values()
+        // One already cancelled on the wire is not selected (nor counted)
+        // again.
+        .filter(|m| !m.cancel_requested)
         .filter(|m| {
             if ids.is_empty() {
-                filter.matches(m, None)
+                filter.matches(&m.info, m.info.created_at_ms, None)
             } else {
-                ids.contains(&m.id)
+                ids.contains(&m.info.id)
             }
         })
-        .map(|m| (m.created_at_ms, m.id.clone()))
+        .map(|m| (m.info.created_at_ms, m.info.id.clone()))
         .collect();
     selected.sort();
     let mut cancelled = 0;
@@ -79,21 +85,31 @@ pub(crate) async fn cancel_many(
 }
 
 /// Drops a waiting message; one on the wire gets no further attempt.
+/// Whether it was cancelled now: one already cancelled while on the wire
+/// is not cancelled (nor counted) twice.
 fn cancel_one(state: &mut Store, id: &str, now: u64) -> bool {
-    let Some(message) = state.messages.get_mut(id) else {
+    let Some(message) = state
+        .messages
+        .get_mut(id)
+        .filter(|message| !message.cancel_requested)
+    else {
         return false;
     };
     if message.in_flight {
         message.cancel_requested = true;
-        let entry = message.log(LogEntryState::CancelRequested, now);
-        state.log(entry);
+        let record = LogRecord::new(&message.info, LogEntryState::CancelRequested, now);
+        state.log(record);
     } else if let Some(message) = state.messages.remove(id) {
         state.release(&message);
-        if let (true, Some(key)) = (message.flow_admitted, &message.flow_control_key) {
+        if let (true, Some(key)) = (message.flow_admitted, &message.info.flow_control_key) {
             state.flow_finished(key, now);
         }
-        state.log(message.log(LogEntryState::CancelRequested, now));
-        state.log(message.log(LogEntryState::Cancelled, now));
+        state.log(LogRecord::new(
+            &message.info,
+            LogEntryState::CancelRequested,
+            now,
+        ));
+        state.log(LogRecord::new(&message.info, LogEntryState::Cancelled, now));
     }
     true
 }

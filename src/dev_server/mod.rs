@@ -34,26 +34,39 @@
 // a needless update.
 #![allow(clippy::needless_update)]
 
+// Handlers, one module per area of the API, and the routes to them.
 mod auth;
-mod clock;
-mod delivery;
 mod dlq;
-mod error;
 mod flow_control;
 mod keys;
 mod logs;
-mod message;
 mod messages;
-mod options;
 mod publish;
-mod query;
 mod queues;
-mod redact;
-mod retry_delay;
 mod routes;
 mod schedules;
-mod state;
 mod url_groups;
+// What the handlers use: taking messages in, delivering them.
+mod delivery;
+mod intake;
+// The state, behind one lock.
+mod state;
+// What the state is made of, and the values requests carry.
+mod clock;
+mod dedup;
+mod dlq_store;
+mod error;
+mod flow_key;
+mod limits;
+mod log_store;
+mod message;
+mod names;
+mod options;
+mod parse;
+mod query;
+mod redact;
+mod retry_delay;
+mod schedule;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -63,6 +76,7 @@ use tokio::task::JoinHandle;
 
 pub use self::clock::DevClock;
 pub use self::error::StartError;
+pub use self::limits::Limits;
 use self::state::{Shared, SigningKeys};
 use crate::receiver::Receiver;
 use crate::{Client, ConfigError};
@@ -86,7 +100,7 @@ pub struct DevServer {
 }
 
 impl DevServer {
-    /// Settings for a server: address, token, keys, clock.
+    /// Settings for a server: address, token, keys, clock, limits.
     pub fn builder() -> DevServerBuilder {
         DevServerBuilder::default()
     }
@@ -152,19 +166,27 @@ impl DevServer {
     ///     .await;
     /// # }
     /// ```
+    ///
+    /// Only entries still kept are seen: with a small log retention, an
+    /// entry dropped before this looks for it is missed.
     pub async fn wait_for_log(
         &self,
         predicate: impl Fn(&crate::types::LogEntry) -> bool,
     ) -> crate::types::LogEntry {
         let mut logged = self.shared.lock().logged.subscribe();
-        let mut checked = 0;
+        let mut from = 0;
         loop {
             {
                 let state = self.shared.lock();
-                if let Some(entry) = state.logs[checked..].iter().find(|e| predicate(e)) {
-                    return entry.clone();
+                if let Some(entry) = state
+                    .logs
+                    .since(from)
+                    .map(log_store::LogRecord::view)
+                    .find(|e| predicate(e))
+                {
+                    return entry;
                 }
-                checked = state.logs.len();
+                from = state.logs.next_seq();
                 logged.borrow_and_update();
             }
             // The sender lives as long as `self`, so this cannot fail.
@@ -172,9 +194,14 @@ impl DevServer {
         }
     }
 
-    /// Every log entry so far, oldest first.
+    /// Every log entry kept, oldest first.
     pub fn logs(&self) -> Vec<crate::types::LogEntry> {
-        self.shared.lock().logs.clone()
+        self.shared
+            .lock()
+            .logs
+            .iter()
+            .map(log_store::LogRecord::view)
+            .collect()
     }
 
     /// Serves until the process ends (or the server task fails).
@@ -207,6 +234,7 @@ pub struct DevServerBuilder {
     current_key: String,
     next_key: String,
     clock: DevClock,
+    limits: Limits,
 }
 
 impl Default for DevServerBuilder {
@@ -217,6 +245,7 @@ impl Default for DevServerBuilder {
             current_key: DEFAULT_CURRENT_SIGNING_KEY.to_owned(),
             next_key: DEFAULT_NEXT_SIGNING_KEY.to_owned(),
             clock: DevClock::system(),
+            limits: Limits::default(),
         }
     }
 }
@@ -253,6 +282,12 @@ impl DevServerBuilder {
         self
     }
 
+    /// Accept and keep within `limits` instead of [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> DevServerBuilder {
+        self.limits = limits;
+        self
+    }
+
     /// Binds the address and starts serving and delivering, on the current
     /// tokio runtime.
     pub async fn start(self) -> Result<DevServer, StartError> {
@@ -270,7 +305,14 @@ impl DevServerBuilder {
             address: self.address,
             source,
         })?;
-        let shared = Arc::new(Shared::new(keys, self.clock, self.token, http));
+        let shared = Arc::new(Shared::new(
+            keys,
+            self.clock,
+            self.token,
+            http,
+            self.limits,
+            address,
+        ));
         let app =
             routes::router(Arc::clone(&shared)).into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {

@@ -5,7 +5,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::error::ApiError;
-use super::flow_control::Limits;
+use super::flow_key::FlowLimits;
+use super::parse::{parse_count, parse_duration, parse_method, parse_url};
 use super::redact::Redact;
 use super::retry_delay::RetryDelay;
 
@@ -34,7 +35,7 @@ pub(crate) struct Options {
     pub(crate) callback: Option<CallbackOptions>,
     pub(crate) failure_callback: Option<CallbackOptions>,
     pub(crate) flow_control_key: Option<String>,
-    pub(crate) flow_control: Option<Limits>,
+    pub(crate) flow_control: Option<FlowLimits>,
     pub(crate) redact: Option<Redact>,
 }
 
@@ -98,7 +99,7 @@ impl Options {
             failure_callback: callback(headers, FAILURE_CALLBACK)?,
             flow_control_key: text("upstash-flow-control-key")?.map(String::from),
             flow_control: text("upstash-flow-control-value")?
-                .map(Limits::parse)
+                .map(FlowLimits::parse)
                 .transpose()?,
             redact: text("upstash-redact-fields")?
                 .map(Redact::parse)
@@ -106,9 +107,29 @@ impl Options {
         };
         Ok(options)
     }
+
+    /// When a message published now with these options is first due.
+    pub(crate) fn due_ms(&self, now_ms: u64) -> u64 {
+        match (self.not_before, self.delay) {
+            (Some(secs), _) => secs.saturating_mul(1000),
+            (None, Some(delay)) => {
+                now_ms.saturating_add(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))
+            }
+            (None, None) => now_ms,
+        }
+    }
+
+    /// The callback and failure callback, those set.
+    pub(crate) fn callbacks(&self) -> impl Iterator<Item = &CallbackOptions> {
+        self.callback.iter().chain(&self.failure_callback)
+    }
 }
 
-fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+/// A header's value as text, trimmed; `None` when absent.
+pub(crate) fn header_text<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+) -> Result<Option<&'h str>, ApiError> {
     headers
         .get(name)
         .map(|value| {
@@ -160,102 +181,14 @@ fn callback(headers: &HeaderMap, prefix: &str) -> Result<Option<CallbackOptions>
     }))
 }
 
-fn parse_method(value: &str) -> Result<Method, ApiError> {
-    match value.to_ascii_uppercase().as_str() {
-        "GET" => Ok(Method::GET),
-        "POST" => Ok(Method::POST),
-        "PUT" => Ok(Method::PUT),
-        "PATCH" => Ok(Method::PATCH),
-        "DELETE" => Ok(Method::DELETE),
-        _ => Err(ApiError::bad_request(format!(
-            "Upstash-Method must be one of GET, POST, PUT, PATCH, DELETE, got `{value}`"
-        ))),
-    }
-}
-
-fn parse_count(header: &str, value: &str) -> Result<u32, ApiError> {
-    value.parse().map_err(|_| {
-        ApiError::bad_request(format!(
-            "{header} must be a non-negative integer, got `{value}`"
-        ))
-    })
-}
-
 fn parse_retry_delay(header: &str, value: &str) -> Result<RetryDelay, ApiError> {
     RetryDelay::parse(value)
         .map_err(|e| ApiError::bad_request(format!("{header}: invalid expression `{value}`: {e}")))
 }
 
-/// `<number><unit>` groups with units d, h, m, s, e.g. `1d10h30m`; nothing
-/// QStash would refuse (such as `ms`), so code that works here works there.
-pub(crate) fn parse_duration(header: &str, value: &str) -> Result<Duration, ApiError> {
-    let bad = || {
-        ApiError::bad_request(format!(
-            "{header} must look like 50s, 10m, 1h or 1d10h30m, got `{value}`"
-        ))
-    };
-    let mut rest = value;
-    let mut total = Duration::ZERO;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let number: u64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit_ms = match &rest[..unit_len] {
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        let part = number.checked_mul(unit_ms).ok_or_else(bad)?;
-        total = total
-            .checked_add(Duration::from_millis(part))
-            .ok_or_else(bad)?;
-    }
-    Ok(total)
-}
-
-/// An absolute `http(s)` URL with a host, as destinations and callbacks must be.
-pub(crate) fn parse_url(what: &str, value: &str) -> Result<url::Url, ApiError> {
-    let invalid = |why: &str| ApiError::bad_request(format!("invalid {what} `{value}`: {why}"));
-    let parsed = url::Url::parse(value).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("no host"));
-    }
-    Ok(parsed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        let ms = |v: &str| parse_duration("x", v).map(|d| d.as_millis());
-        assert_eq!(ms("50s"), Ok(50_000));
-        assert_eq!(ms("1d10h30m"), Ok(124_200_000));
-        for bad in [
-            "",
-            "10",
-            "s",
-            "10x",
-            "250ms",
-            "1.5s",
-            "-1s",
-            "99999999999999999999d",
-            "1d 2h",
-        ] {
-            assert!(ms(bad).is_err(), "{bad:?} accepted");
-        }
-    }
 
     #[test]
     fn headers_are_checked() {

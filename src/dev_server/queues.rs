@@ -10,7 +10,10 @@ use axum::extract::{Path, State};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::limits::exceeded;
+use super::log_store::LogRecord;
 use super::message::ms_i64;
+use super::names::check_name;
 use super::state::{Queue, Shared, State as Store};
 use crate::types::{self, LogEntryState};
 
@@ -31,34 +34,21 @@ fn view(state: &Store, name: &str, queue: &Queue) -> types::Queue {
     }
 }
 
-/// QStash's rule: letters, digits, `-`, `_` and `.`.
-pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "invalid queue name `{name}`: use letters, digits, `-`, `_` and `.`"
-        )))
-    }
-}
-
-/// `POST /v2/queues` with `{"queueName": ..., "parallelism": ...}`.
+/// `POST /v2/queues` with `{"queueName": ..., "parallelism": ..., "paused": ...}`;
+/// `paused`, as the official SDKs send it, pauses or resumes the queue.
 pub(crate) async fn upsert(
     State(shared): State<Arc<Shared>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(), ApiError> {
     let body = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    let usage = "the body must be {\"queueName\": <name>, \"parallelism\": <at least 1>}";
+    let usage = "the body must be {\"queueName\": <name>, \"parallelism\": <at least 1>, \
+                 \"paused\": <true or false>}";
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("{usage}: {e}")))?;
     let name = value["queueName"]
         .as_str()
         .ok_or_else(|| ApiError::bad_request(format!("{usage}: queueName is missing")))?;
-    check_name(name)?;
+    check_name("queue name", name)?;
     let parallelism = match &value["parallelism"] {
         Value::Null => 1,
         number => number
@@ -69,13 +59,32 @@ pub(crate) async fn upsert(
                 ApiError::bad_request(format!("{usage}: parallelism must be at least 1"))
             })?,
     };
+    let paused = match &value["paused"] {
+        Value::Null => None,
+        Value::Bool(paused) => Some(*paused),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "{usage}: paused must be true or false"
+            )));
+        }
+    };
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
+    let max = shared.limits.max_queues;
+    if !state.queues.contains_key(name) && state.queues.len() >= max {
+        return Err(exceeded(
+            format!("queue `{name}` would be one more than the {max} queues allowed"),
+            "max-queues",
+        ));
+    }
     let queue = state
         .queues
         .entry(name.to_owned())
         .or_insert_with(|| Queue::new(now, parallelism));
     queue.parallelism = parallelism;
+    if let Some(paused) = paused {
+        queue.paused = paused;
+    }
     queue.updated_at_ms = now;
     state.pump_queue(name);
     Ok(())
@@ -96,7 +105,7 @@ pub(crate) async fn get(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
 ) -> Result<Json<types::Queue>, ApiError> {
-    check_name(&name)?;
+    check_name("queue name", &name)?;
     let state = shared.lock();
     state
         .queues
@@ -112,7 +121,7 @@ pub(crate) async fn delete(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
 ) -> Result<(), ApiError> {
-    check_name(&name)?;
+    check_name("queue name", &name)?;
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     let Some(queue) = state.queues.remove(&name) else {
@@ -120,8 +129,12 @@ pub(crate) async fn delete(
     };
     for id in queue.waiting {
         if let Some(message) = state.messages.remove(&id) {
-            state.log(message.log(LogEntryState::CancelRequested, now));
-            state.log(message.log(LogEntryState::Cancelled, now));
+            state.log(LogRecord::new(
+                &message.info,
+                LogEntryState::CancelRequested,
+                now,
+            ));
+            state.log(LogRecord::new(&message.info, LogEntryState::Cancelled, now));
         }
     }
     Ok(())
@@ -144,7 +157,7 @@ pub(crate) async fn resume(
 }
 
 fn set_paused(shared: &Shared, name: &str, paused: bool) -> Result<(), ApiError> {
-    check_name(name)?;
+    check_name("queue name", name)?;
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     let queue = state

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::to_bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{from_fn_with_state, map_response};
@@ -82,6 +83,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(DefaultBodyLimit::max(shared.limits.max_message_size))
         .layer(map_response(json_errors))
         .with_state(shared)
 }

@@ -8,8 +8,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 
 use super::error::ApiError;
+use super::intake::refuse_own;
+use super::limits::exceeded;
 use super::message::ms_i64;
-use super::options::parse_url;
+use super::names::check_name;
 use super::state::{Shared, UrlGroup};
 use crate::types;
 
@@ -62,54 +64,66 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn check_name(name: &str) -> Result<(), ApiError> {
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "invalid URL group name `{name}`: use letters, digits, `-`, `_` and `.`"
-        )))
-    }
-}
-
 /// Adds endpoints, creating the group if needed; an endpoint with a URL or
-/// name already in the group replaces that one.
+/// name already in the group replaces that one. An endpoint that is this
+/// server itself is refused: the group would publish to itself without end.
 pub(crate) async fn upsert_endpoints(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(), ApiError> {
-    check_name(&name)?;
+    check_name("URL group name", &name)?;
     let body: types::UpsertUrlGroupEndpointsBody = parse_body(body)?;
     if body.endpoints.is_empty() {
         return Err(ApiError::bad_request("endpoints must not be empty"));
     }
     for endpoint in &body.endpoints {
-        parse_url("endpoint URL", &endpoint.url)?;
+        refuse_own(&shared, "endpoint URL", &endpoint.url)?;
     }
     let now = shared.clock.now_ms();
+    let limits = &shared.limits;
     let mut state = shared.lock();
+    if !state.url_groups.contains_key(&name) && state.url_groups.len() >= limits.max_url_groups {
+        return Err(exceeded(
+            format!(
+                "URL group `{name}` would be one more than the {} URL groups allowed",
+                limits.max_url_groups
+            ),
+            "max-url-groups",
+        ));
+    }
+    let mut endpoints = state
+        .url_groups
+        .get(&name)
+        .map(|group| group.endpoints.clone())
+        .unwrap_or_default();
+    for endpoint in body.endpoints {
+        endpoints.retain(|e| {
+            e.url.as_deref() != Some(endpoint.url.as_str())
+                && (endpoint.name.is_none() || e.name != endpoint.name)
+        });
+        endpoints.push(types::Endpoint {
+            name: endpoint.name,
+            url: Some(endpoint.url),
+        });
+    }
+    if endpoints.len() > limits.max_url_group_endpoints {
+        return Err(exceeded(
+            format!(
+                "URL group `{name}` would have {} endpoints, more than {}",
+                endpoints.len(),
+                limits.max_url_group_endpoints
+            ),
+            "max-url-group-endpoints",
+        ));
+    }
     let group = state.url_groups.entry(name).or_insert_with(|| UrlGroup {
         created_at_ms: now,
         updated_at_ms: now,
         endpoints: Vec::new(),
     });
     group.updated_at_ms = now;
-    for endpoint in body.endpoints {
-        group.endpoints.retain(|e| {
-            e.url.as_deref() != Some(endpoint.url.as_str())
-                && (endpoint.name.is_none() || e.name != endpoint.name)
-        });
-        group.endpoints.push(types::Endpoint {
-            name: endpoint.name,
-            url: Some(endpoint.url),
-            ..Default::default()
-        });
-    }
+    group.endpoints = endpoints;
     Ok(())
 }
 

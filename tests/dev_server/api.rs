@@ -10,45 +10,7 @@ use reqwest::Method;
 use schemars::schema_for;
 use serde_json::{Value, json};
 
-use crate::{Endpoint, reached, server, single_id};
-
-/// A raw request with the dev token; returns the status and JSON body.
-async fn call(
-    base: &str,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(DEFAULT_TOKEN)
-        .body(body.to_owned());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text:?}"))
-    };
-    (status, value)
-}
-
-fn assert_error(what: &str, (status, body): (u16, Value), expected: u16, mentions: &str) {
-    assert_eq!(status, expected, "{what}: {body}");
-    let message = body["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{what}: no error field in {body}"));
-    assert!(
-        message.contains(mentions),
-        "{what}: {message:?} should mention {mentions:?}"
-    );
-    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
-}
+use crate::{Endpoint, assert_error, call, reached, server, single_id};
 
 #[tokio::test]
 async fn the_token_is_required_as_bearer_or_query_parameter() {
@@ -388,7 +350,8 @@ async fn bad_requests_get_400_with_an_error_body_and_the_server_keeps_serving() 
         400,
         "Upstash-Flow-Control-Value",
     );
-    let huge = "x".repeat(3 * 1024 * 1024);
+    // Just over the default maximum message size (10 MiB).
+    let huge = "x".repeat((10 << 20) + 1);
     let (status, body) = {
         let response = reqwest::Client::new()
             .post(format!("{base}/v2/publish/{url}"))

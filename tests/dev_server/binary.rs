@@ -1,16 +1,29 @@
 //! The `qstash-dev-server` binary: flags, what it prints, that it serves.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use qstash::dev_server::{DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY, DEFAULT_TOKEN};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_qstash-dev-server");
 
-#[tokio::test]
-async fn it_prints_url_token_and_keys_and_serves() {
+/// The binary, running; stopped when dropped, even by a failing test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary with `args`; returns it and what it printed as
+/// `NAME=value` lines.
+async fn start(args: &[&str]) -> (Running, Vec<String>) {
+    // For the reqwest clients that talk to it.
+    qstash::install_crypto_provider();
     let mut child = Command::new(BINARY)
-        .args(["--port", "0"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("the binary starts");
@@ -25,13 +38,21 @@ async fn it_prints_url_token_and_keys_and_serves() {
             .collect::<Vec<_>>()
     });
     let printed = crate::within("the binary's output", printed).await.unwrap();
-    let value = |name: &str| {
-        printed
-            .iter()
-            .find_map(|line| line.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("{name} not in {printed:?}"))
-            .to_owned()
-    };
+    (Running(child), printed)
+}
+
+fn value(printed: &[String], name: &str) -> String {
+    printed
+        .iter()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} not in {printed:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn it_prints_url_token_and_keys_and_serves() {
+    let (child, printed) = start(&["--port", "0"]).await;
+    let value = |name: &str| value(&printed, name);
     assert_eq!(value("QSTASH_TOKEN"), DEFAULT_TOKEN);
     assert_eq!(
         value("QSTASH_CURRENT_SIGNING_KEY"),
@@ -46,9 +67,29 @@ async fn it_prints_url_token_and_keys_and_serves() {
         .bearer_auth(DEFAULT_TOKEN)
         .send()
         .await;
-    child.kill().expect("the binary stops");
-    let _ = child.wait();
+    drop(child);
     assert_eq!(keys.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn limits_are_flags() {
+    let (child, printed) = start(&["--port", "0", "--max-retries", "1"]).await;
+    let url = value(&printed, "QSTASH_URL");
+    let publish = |retries: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{url}/v2/publish/http://127.0.0.1:9/x"))
+            .bearer_auth(DEFAULT_TOKEN)
+            .header("upstash-retries", retries)
+            .header("upstash-delay", "1h")
+            .body("x")
+            .send()
+    };
+    let (within, over) = (publish("1").await, publish("2").await);
+    drop(child);
+    assert_eq!(within.unwrap().status(), 200);
+    let over = over.unwrap();
+    assert_eq!(over.status(), 400);
+    assert!(over.text().await.unwrap().contains("max-retries"));
 }
 
 #[test]
@@ -57,6 +98,9 @@ fn a_bad_flag_is_a_usage_error() {
         &["--port", "eighty"][..],
         &["--verbose"][..],
         &["--port"][..],
+        &["--max-retries", "many"][..],
+        &["--log-retention-age=1y"][..],
+        &["--dlq-retention-count"][..],
     ] {
         let output = Command::new(BINARY).args(args).output().expect("runs");
         assert_eq!(output.status.code(), Some(2), "{args:?}");

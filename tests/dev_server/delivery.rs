@@ -164,7 +164,8 @@ async fn a_url_group_fans_out_to_every_endpoint() {
         .await
         .unwrap()
         .into_inner();
-    let PublishMessageResponse::UrlGroupMessages { messages } = published else {
+    // A bare array, as QStash answers a URL-group publish.
+    let PublishMessageResponse::UrlGroupList(messages) = published else {
         panic!("expected one message per endpoint, got {published:?}");
     };
     assert_eq!(messages.len(), 2);

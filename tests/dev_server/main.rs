@@ -6,18 +6,22 @@
 //! against a hang. Time-dependent behaviour runs on a manual or sped-up
 //! `DevClock`.
 
+mod abuse;
 mod api;
 mod binary;
 mod compat;
 mod delivery;
 mod flow_control;
+mod limits;
 mod load;
 mod management;
 mod messaging;
+mod qstash_facts;
 mod queues;
 mod retries;
 mod robustness;
 mod schedules;
+mod soak;
 mod state;
 
 use std::future::Future;
@@ -29,9 +33,11 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use qstash::dev_server::{DevClock, DevServer};
+use qstash::dev_server::{DEFAULT_TOKEN, DevClock, DevServer, Limits};
 use qstash::receiver::{Claims, RequestVerifier};
 use qstash::types::{LogEntry, LogEntryState};
+use reqwest::Method;
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -50,6 +56,65 @@ pub async fn server(clock: DevClock) -> DevServer {
         .start()
         .await
         .expect("the dev server starts")
+}
+
+/// A server whose logs and DLQ keep their entries for as long as the test
+/// runs, whatever its clock does: under a clock running a day in a
+/// millisecond, the default retention (3 days of logs, 7 of DLQ) would
+/// drop what the test is about to look at.
+pub async fn server_keeping_history(clock: DevClock) -> DevServer {
+    let forever = Duration::MAX;
+    DevServer::builder()
+        .clock(clock)
+        .limits(
+            Limits::default()
+                .log_retention(10_000, forever)
+                .dlq_retention(10_000, forever),
+        )
+        .start()
+        .await
+        .expect("the dev server starts")
+}
+
+/// A raw request with the dev token; returns the status and JSON body
+/// (`Null` when there is none).
+pub async fn call(
+    base: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(DEFAULT_TOKEN)
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text:?}"))
+    };
+    (status, value)
+}
+
+/// `body` is QStash's error shape, `{"error": ...}` alone, with `expected`
+/// as the status and a message mentioning `mentions`.
+pub fn assert_error(what: &str, (status, body): (u16, Value), expected: u16, mentions: &str) {
+    assert_eq!(status, expected, "{what}: {body}");
+    let message = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no error field in {body}"));
+    assert!(
+        message.contains(mentions),
+        "{what}: {message:?} should mention {mentions:?}"
+    );
+    assert_eq!(body.as_object().map(|o| o.len()), Some(1), "{what}: {body}");
 }
 
 /// One request an [`Endpoint`] received, and whether its signature verified.

@@ -6,12 +6,12 @@ use qstash::dev_server::DevClock;
 use qstash::types::LogEntryState::{self, *};
 use serde_json::Value;
 
-use crate::{Endpoint, reached, server, single_id, trail};
+use crate::{Endpoint, reached, server, server_keeping_history, single_id, trail};
 
 #[tokio::test]
 async fn a_failing_endpoint_is_retried_into_the_dlq_and_a_dlq_retry_delivers() {
     // A day of virtual time passes in under a millisecond.
-    let server = server(DevClock::scaled(1e8)).await;
+    let server = server_keeping_history(DevClock::scaled(1e8)).await;
     let client = server.client().unwrap();
     let mut endpoint = Endpoint::start(&server).await;
     let mut callbacks = Endpoint::start(&server).await;

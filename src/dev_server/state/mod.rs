@@ -1,27 +1,39 @@
 //! Everything the server holds, behind one lock, and the operations on it
-//! that keep the schedule and the logs consistent.
+//! that keep the timeline, the queues and the logs consistent.
+
+mod firing;
+mod flow;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ring::rand::{SecureRandom as _, SystemRandom};
 use tokio::sync::watch;
 
+pub(crate) use self::firing::Firing;
 use super::clock::DevClock;
+use super::dedup::Dedup;
+use super::dlq_store::DlqStore;
+use super::flow_key::FlowKey;
+use super::limits::Limits;
+use super::log_store::{LogRecord, LogStore};
 use super::message::Message;
+use super::schedule::Schedule;
 use crate::receiver::Signer;
 use crate::types;
-
-/// Deduplication ids are remembered this long, as in QStash.
-pub(crate) const DEDUP_WINDOW_MS: u64 = 10 * 60 * 1000;
 
 pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) clock: DevClock,
     pub(crate) token: String,
     pub(crate) http: reqwest::Client,
+    pub(crate) limits: Limits,
+    /// Where the server listens: a destination there would be the server
+    /// delivering to itself.
+    pub(crate) address: SocketAddr,
 }
 
 impl Shared {
@@ -30,19 +42,22 @@ impl Shared {
         clock: DevClock,
         token: String,
         http: reqwest::Client,
+        limits: Limits,
+        address: SocketAddr,
     ) -> Shared {
         Shared {
             state: Mutex::new(State {
                 keys,
                 messages: HashMap::new(),
                 due: BinaryHeap::new(),
-                dedup: HashMap::new(),
-                dlq: BTreeMap::new(),
-                logs: Vec::new(),
+                dedup: Dedup::new(limits.dedup_ids),
+                dlq: DlqStore::new(limits.dlq),
+                logs: LogStore::new(limits.logs),
                 url_groups: BTreeMap::new(),
                 queues: BTreeMap::new(),
                 schedules: BTreeMap::new(),
                 flow_keys: BTreeMap::new(),
+                flow_wakes: BinaryHeap::new(),
                 seq: 0,
                 logged: watch::channel(0).0,
                 scheduled: watch::channel(0).0,
@@ -50,6 +65,8 @@ impl Shared {
             clock,
             token,
             http,
+            limits,
+            address,
         }
     }
 
@@ -57,6 +74,24 @@ impl Shared {
     /// torn in a way that matters more than refusing every later request.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `url` names this server: its port, on a loopback or
+    /// unspecified address, `localhost`, or the address it listens on.
+    pub(crate) fn is_own(&self, url: &url::Url) -> bool {
+        if url.port_or_known_default() != Some(self.address.port()) {
+            return false;
+        }
+        let ip = match url.host() {
+            Some(url::Host::Domain(name)) => {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                return name == "localhost" || name.ends_with(".localhost");
+            }
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4),
+            None => return false,
+        };
+        ip.is_loopback() || ip.is_unspecified() || ip == self.address.ip()
     }
 }
 
@@ -77,20 +112,6 @@ impl SigningKeys {
             next: next.to_owned(),
         })
     }
-}
-
-pub(crate) struct DlqEntry {
-    pub(crate) dlq_id: String,
-    pub(crate) message: Message,
-    pub(crate) response: Option<Response>,
-}
-
-/// What the destination answered on the last attempt.
-#[derive(Debug, Clone)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: HashMap<String, Vec<String>>,
-    pub(crate) body: Vec<u8>,
 }
 
 pub(crate) struct UrlGroup {
@@ -127,29 +148,26 @@ impl Queue {
     }
 }
 
-pub(crate) struct Dedup {
-    pub(crate) expires_ms: u64,
-    pub(crate) message_ids: Vec<(String, String)>,
-}
-
 pub(crate) struct State {
     pub(crate) keys: SigningKeys,
     /// Messages not yet delivered, failed or cancelled.
     pub(crate) messages: HashMap<String, Message>,
     /// (due time, sequence, message id): earliest first, then publish order.
     due: BinaryHeap<Reverse<(u64, u64, String)>>,
-    pub(crate) dedup: HashMap<String, Dedup>,
-    /// By insertion sequence; the DLQ id ends with it.
-    pub(crate) dlq: BTreeMap<u64, DlqEntry>,
-    /// Oldest first; an entry's index is its cursor.
-    pub(crate) logs: Vec<types::LogEntry>,
+    pub(crate) dedup: Dedup,
+    pub(crate) dlq: DlqStore,
+    pub(crate) logs: LogStore,
     pub(crate) url_groups: BTreeMap<String, UrlGroup>,
     pub(crate) queues: BTreeMap<String, Queue>,
-    pub(crate) schedules: BTreeMap<String, super::schedules::Schedule>,
-    pub(crate) flow_keys: BTreeMap<String, super::flow_control::FlowKey>,
+    pub(crate) schedules: BTreeMap<String, Schedule>,
+    pub(crate) flow_keys: BTreeMap<String, FlowKey>,
+    /// (time, key): when a key's new rate period lets a held message go,
+    /// earliest first. An entry whose key has since changed its wake time
+    /// is stale and skipped.
+    flow_wakes: BinaryHeap<Reverse<(u64, String)>>,
     seq: u64,
-    /// The number of log entries, for those waiting on one.
-    pub(crate) logged: watch::Sender<usize>,
+    /// The seq the next log record will get, for those waiting on one.
+    pub(crate) logged: watch::Sender<u64>,
     /// Bumped whenever something is scheduled, to wake the scheduler; only
     /// then, so that finishing an attempt costs the scheduler nothing.
     pub(crate) scheduled: watch::Sender<u64>,
@@ -161,24 +179,24 @@ impl State {
         self.seq
     }
 
-    /// Stores `message` and schedules its next attempt at `due_ms`; a
-    /// message for a queue waits for a slot of it instead (the queue is
-    /// created, with parallelism 1, if there is none).
-    pub(crate) fn schedule(&mut self, message: Message, due_ms: u64) {
-        if let Some(name) = message.queue_name.clone() {
+    /// Stores `message` and schedules its next attempt at its
+    /// `not_before_ms`; a message for a queue waits for a slot of it
+    /// instead (the queue is created, with parallelism 1, if there is none).
+    pub(crate) fn schedule(&mut self, message: Message) {
+        let id = message.info.id.clone();
+        if let Some(name) = message.info.queue_name.clone() {
             let queue = self
                 .queues
                 .entry(name.clone())
-                .or_insert_with(|| Queue::new(message.created_at_ms, 1));
-            queue.waiting.push_back(message.id.clone());
-            self.messages.insert(message.id.clone(), message);
+                .or_insert_with(|| Queue::new(message.info.created_at_ms, 1));
+            queue.waiting.push_back(id.clone());
+            self.messages.insert(id, message);
             self.pump_queue(&name);
             return;
         }
-        let seq = self.next_seq();
-        self.due.push(Reverse((due_ms, seq, message.id.clone())));
-        self.messages.insert(message.id.clone(), message);
-        self.scheduled.send_modify(|generation| *generation += 1);
+        let due = message.not_before_ms;
+        self.messages.insert(id.clone(), message);
+        self.reschedule(&id, due);
     }
 
     /// Schedules another attempt of a message already stored.
@@ -213,18 +231,18 @@ impl State {
     /// `message` is done (delivered, failed or cancelled): its queue slot,
     /// if it had one, goes to the next message.
     pub(crate) fn release(&mut self, message: &Message) {
-        let Some(name) = &message.queue_name else {
+        let Some(name) = &message.info.queue_name else {
             return;
         };
         if let Some(queue) = self.queues.get_mut(name)
-            && queue.active.remove(&message.id)
+            && queue.active.remove(&message.info.id)
         {
             self.pump_queue(name);
         }
     }
 
-    /// Ids of messages due at `now_ms`, in order; and when the next one is.
-    pub(crate) fn take_due(&mut self, now_ms: u64) -> (Vec<String>, Option<u64>) {
+    /// Ids of messages due at `now_ms`, in order.
+    pub(crate) fn take_due(&mut self, now_ms: u64) -> Vec<String> {
         let mut ready = Vec::new();
         while let Some(Reverse((due, _, _))) = self.due.peek() {
             if *due > now_ms {
@@ -234,17 +252,43 @@ impl State {
                 ready.push(id);
             }
         }
-        (ready, self.due.peek().map(|Reverse((due, _, _))| *due))
+        ready
     }
 
-    pub(crate) fn log(&mut self, entry: types::LogEntry) {
-        self.logs.push(entry);
-        self.logged.send_replace(self.logs.len());
+    /// When the scheduler next has something to do: an attempt due, a
+    /// schedule firing, a rate period letting a held message go.
+    pub(crate) fn next_wake(&self) -> Option<u64> {
+        let attempt = self.due.peek().map(|Reverse((due, _, _))| *due);
+        [attempt, self.next_firing(), self.next_flow_wake()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Drops deduplication ids older than the window.
-    pub(crate) fn expire_dedup(&mut self, now_ms: u64) {
-        self.dedup.retain(|_, entry| entry.expires_ms > now_ms);
+    /// Records a state change; the messages of a schedule's last firing
+    /// keep the schedule's `lastScheduleStates` current.
+    pub(crate) fn log(&mut self, record: LogRecord) {
+        if let Some(schedule) = record
+            .message
+            .schedule_id
+            .as_ref()
+            .and_then(|id| self.schedules.get_mut(id))
+            && let Some((_, state)) = schedule
+                .last_states
+                .iter_mut()
+                .find(|(id, _)| *id == record.message.id)
+        {
+            *state = record.state.clone();
+        }
+        let now = record.time_ms;
+        self.logs.push(record, now);
+        self.logged.send_replace(self.logs.next_seq());
+    }
+
+    /// Drops the logs and DLQ entries retention no longer keeps at `now_ms`.
+    pub(crate) fn prune(&mut self, now_ms: u64) {
+        self.logs.prune(now_ms);
+        self.dlq.prune(now_ms);
     }
 }
 
