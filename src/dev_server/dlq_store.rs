@@ -52,6 +52,7 @@ impl DlqEntry {
             schedule_id: m.schedule_id,
             topic_name: m.topic_name,
             url: m.url,
+            ..Default::default()
         }
     }
 

@@ -191,6 +191,7 @@ impl FlowKey {
             rate_period: Some(int(self.period_ms / 1000)),
             rate_period_start: Some(int(self.period_start_ms / 1000)),
             wait_list_size: Some(int(waiting as u64)),
+            ..Default::default()
         }
     }
 }

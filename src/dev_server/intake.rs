@@ -307,6 +307,7 @@ fn answer<'a>(
                 deduplicated,
                 message_id: Some(id.to_owned()),
                 url: Some(url.to_owned()),
+                ..Default::default()
             })
             .collect(),
         )
@@ -316,6 +317,7 @@ fn answer<'a>(
             deduplicated,
             message_id: made.map(|(id, _)| id.to_owned()),
             url: made.map(|(_, url)| url.to_owned()),
+            ..Default::default()
         })
     }
 }
@@ -389,8 +391,8 @@ mod tests {
         let shared = shared();
         let endpoints = (0..100)
             .map(|n| types::Endpoint {
-                name: None,
                 url: Some(format!("http://127.0.0.1:9/{n}")),
+                ..Default::default()
             })
             .collect();
         shared.lock().url_groups.insert(

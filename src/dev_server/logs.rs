@@ -50,6 +50,7 @@ pub(crate) async fn list(
     Ok(Json(types::ListLogsResponse {
         cursor,
         logs: page.into_iter().map(LogRecord::view).collect(),
+        ..Default::default()
     }))
 }
 

@@ -124,6 +124,7 @@ impl Message {
             schedule_id: info.schedule_id.clone(),
             topic_name: info.topic_name.clone(),
             url: Some(info.url.clone()),
+            ..Default::default()
         }
     }
 }

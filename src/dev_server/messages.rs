@@ -34,7 +34,10 @@ pub(crate) async fn cancel(
     let now = shared.clock.now_ms();
     let mut state = shared.lock();
     if cancel_one(&mut state, &id, now) {
-        Ok(Json(types::CancelMessagesResponse { cancelled: Some(1) }))
+        Ok(Json(types::CancelMessagesResponse {
+            cancelled: Some(1),
+            ..Default::default()
+        }))
     } else {
         Err(ApiError::not_found(format!("message {id} not found")))
     }

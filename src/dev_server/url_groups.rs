@@ -105,6 +105,7 @@ pub(crate) async fn upsert_endpoints(
         endpoints.push(types::Endpoint {
             name: endpoint.name,
             url: Some(endpoint.url),
+            ..Default::default()
         });
     }
     if endpoints.len() > limits.max_url_group_endpoints {
