@@ -142,7 +142,8 @@ pub(crate) fn render_message(
             provider.destination
         }
     };
-    let body = message.body.clone()?;
+    // Taken, not copied: the message is this call's.
+    let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
     let mut headers = Headers::default();
     for (name, value) in &message.headers {
         let lower = name.to_ascii_lowercase();

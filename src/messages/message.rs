@@ -62,10 +62,7 @@ pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInp
     // segment would be resolved against `/v2/publish/` and send the
     // request (with the token) to another endpoint or destination.
     let path = url.split(['?', '#']).next().unwrap_or_default();
-    if let Some(segment) = path.split(['/', '\\']).find(|segment| {
-        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-        decoded == "." || decoded == ".."
-    }) {
+    if let Some(segment) = path.split(['/', '\\']).find(|segment| is_dot_segment(segment)) {
         return Err(InvalidInput::new(
             field,
             format!(
@@ -81,6 +78,22 @@ pub(crate) fn check_url(field: &'static str, url: &str) -> Result<(), InvalidInp
         ));
     }
     Ok(())
+}
+
+/// `.` or `..`, each dot possibly written `%2e` or `%2E`; checked without
+/// allocating, since every publish checks every segment of its destination.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', after @ ..] => after,
+            [b'%', b'2', e, after @ ..] if e.eq_ignore_ascii_case(&b'e') => after,
+            _ => return false,
+        };
+        dots += 1;
+    }
+    matches!(dots, 1 | 2)
 }
 
 /// Checks the name of a URL group or a queue, which goes into a path.
@@ -368,4 +381,19 @@ pub(crate) fn unix_seconds(field: &'static str, time: SystemTime) -> Result<u64,
         .duration_since(UNIX_EPOCH)
         .map_err(|_| InvalidInput::new(field, "is before 1970"))?;
     Ok(since.as_secs() + u64::from(since.subsec_nanos() != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_dot_segment;
+
+    #[test]
+    fn dot_segments_in_every_spelling_and_nothing_else() {
+        for dots in [".", "..", "%2e", "%2E", ".%2e", "%2E.", "%2e%2E"] {
+            assert!(is_dot_segment(dots), "{dots}");
+        }
+        for other in ["", "...", "a.", ".a", "%2", "%2f", "%2e%2e%2e", "%%2e", "%2ea"] {
+            assert!(!is_dot_segment(other), "{other}");
+        }
+    }
 }
