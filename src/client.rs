@@ -194,9 +194,15 @@ impl Client {
     /// The generated client for one call that adds `headers` to its request
     /// (see `hooks.rs`). Cloning shares the connection pool.
     pub(crate) fn api_with_headers(&self, headers: http::HeaderMap) -> api::Client {
-        let mut api = self.api.clone();
-        api.inner.message_headers = MessageHeaders(Mutex::new(headers));
-        api
+        api::Client {
+            baseurl: self.api.baseurl.clone(),
+            client: self.api.client.clone(),
+            inner: ClientConfig {
+                shared: Arc::clone(&self.api.inner.shared),
+                allow_unfiltered_bulk: self.api.inner.allow_unfiltered_bulk,
+                message_headers: MessageHeaders(Mutex::new(headers)),
+            },
+        }
     }
 
     /// A copy of this client (sharing its connections) whose

@@ -104,26 +104,14 @@ impl ClientHooks<ClientConfig> for Client {
             // The first attempt has the whole timeout; a retry what is left
             // of the budget, if that is less.
             let mut limit = config.timeout;
-            loop {
-                // A copy goes out and the request stays for the next attempt
-                // (a streaming body cannot be copied and is sent once); the
-                // last attempt sends the request itself.
-                let copy = (attempt < policy.attempts())
-                    .then(|| request.try_clone())
-                    .flatten();
-                let span = tracing::info_span!(
-                    "qstash.request",
-                    operation,
-                    attempt,
-                    status = Empty,
-                    duration_ms = Empty,
-                    message_id = Empty,
-                    messages = Empty,
-                    error = Empty,
-                );
-                let Some(copy) = copy else {
-                    return call.attempt(request, None, limit, span).await;
+            // While another attempt may follow, a copy goes out and the
+            // request stays for it.
+            while attempt < policy.attempts() {
+                // A streaming body cannot be copied: sent once, as the last.
+                let Some(copy) = copy(&request) else {
+                    break;
                 };
+                let span = span(operation, attempt);
                 let outcome = call
                     .attempt(copy, Some(request.url()), limit, span.clone())
                     .await;
@@ -167,8 +155,25 @@ impl ClientHooks<ClientConfig> for Client {
                 limit = config.timeout.min(policy.budget().saturating_sub(spent));
                 attempt += 1;
             }
+            // The last attempt sends the request itself.
+            call.attempt(request, None, limit, span(operation, attempt))
+                .await
         }
     }
+}
+
+/// The span of one attempt: what it is, and fields the attempt records.
+fn span(operation: &'static str, attempt: u32) -> tracing::Span {
+    tracing::info_span!(
+        "qstash.request",
+        operation,
+        attempt,
+        status = Empty,
+        duration_ms = Empty,
+        message_id = Empty,
+        messages = Empty,
+        error = Empty,
+    )
 }
 
 /// What every attempt of one call shares.
@@ -300,6 +305,31 @@ fn refusal(config: &Shared, response: &reqwest::Response, sent: &Url) -> Option<
             .filter(|&n| n > limit as u64)
             .map(|_| Refusal::TooLarge { limit, declared })
     }
+}
+
+/// A copy of `request` for another attempt; `None` for a streaming body,
+/// which cannot be copied.
+///
+/// Not `reqwest::Request::try_clone`, which shares the body's bytes but
+/// always allocates a map for the copy's extensions (to copy the request's
+/// timeout into, which the hooks never set: see `Call::attempt`), three
+/// allocations that cost more than copying a body of a few kilobytes; a
+/// larger body is shared that way.
+fn copy(request: &reqwest::Request) -> Option<reqwest::Request> {
+    const COPIED: usize = 16 * 1024;
+    let body = match request.body().map(|body| body.as_bytes()) {
+        None => None,
+        Some(Some(bytes)) if bytes.len() <= COPIED => Some(reqwest::Body::from(bytes.to_vec())),
+        Some(_) => return request.try_clone(),
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(&timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(timeout);
+    }
+    *copy.body_mut() = body;
+    Some(copy)
 }
 
 /// Appends every value of `extra` to `headers` (after any of the same
