@@ -3,11 +3,14 @@
 //! same local keep-alive HTTP server, in one run: one at a time, and
 //! [`IN_FLIGHT`] at a time.
 //!
-//! `cargo bench --bench overhead`; the figures to read are each side's
-//! median, and their ratio in each group.
+//! `cargo bench --bench overhead`. Besides criterion's medians for each
+//! side, each group ends with the figure to read: the median, over every
+//! sample of both sides, of the ratio of qstash's time to bare reqwest's
+//! in the same turns.
 
 mod support;
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -28,54 +31,91 @@ fn publish(c: &mut Criterion) {
         .expect("client runtime");
 
     // Two cores run the server, the client and everything else, so load
-    // drifts over a run. Each iteration therefore runs both clients in
-    // turns (first one, then the other, swapping who goes first) and times
-    // each side separately: both medians come from the same moments and the
-    // same positions in the turn.
-    let turns = |iters: u64, time_qstash: bool, count: usize, in_flight: usize| async move {
-        let mut timed = Duration::ZERO;
+    // drifts over a run (and with it how fast the server's thread wakes).
+    // Each iteration therefore runs both clients in turns (first one, then
+    // the other, swapping who goes first) and times each side separately;
+    // each sample's pair of times, from the same turns, gives one ratio.
+    let pairs = RefCell::new(Vec::<Pair>::new());
+    let pairs = &pairs;
+    let turns = |iters: u64, time_qstash: bool, count: usize| async move {
+        let (mut qstash, mut bare) = (Duration::ZERO, Duration::ZERO);
         for turn in 0..iters {
             for qstash_now in [turn % 2 == 0, turn % 2 == 1] {
                 let start = Instant::now();
-                if count == 1 {
-                    if qstash_now {
-                        clients.qstash().await;
-                    } else {
-                        clients.bare().await;
-                    }
-                } else {
-                    clients.publish_many(qstash_now, count, in_flight).await;
+                match (qstash_now, count) {
+                    (true, 1) => clients.qstash().await,
+                    (false, 1) => clients.bare().await,
+                    (side, _) => clients.publish_many(side, count, IN_FLIGHT).await,
                 }
-                if qstash_now == time_qstash {
-                    timed += start.elapsed();
+                let elapsed = start.elapsed();
+                if qstash_now {
+                    qstash += elapsed;
+                } else {
+                    bare += elapsed;
                 }
             }
         }
-        timed
+        pairs.borrow_mut().push(Pair {
+            qstash,
+            bare,
+            publishes: iters * count as u64,
+        });
+        if time_qstash { qstash } else { bare }
     };
 
-    let mut group = c.benchmark_group("publish");
-    group.bench_function("qstash_client", |b| {
-        b.to_async(&runtime)
-            .iter_custom(|iters| turns(iters, true, 1, 1))
-    });
-    group.bench_function("bare_reqwest", |b| {
-        b.to_async(&runtime)
-            .iter_custom(|iters| turns(iters, false, 1, 1))
-    });
-    group.finish();
+    for (name, count) in [
+        ("publish".to_string(), 1),
+        (format!("publish_{IN_FLIGHT}_in_flight"), ROUND),
+    ] {
+        let mut group = c.benchmark_group(&name);
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function("qstash_client", |b| {
+            b.to_async(&runtime)
+                .iter_custom(|iters| turns(iters, true, count))
+        });
+        group.bench_function("bare_reqwest", |b| {
+            b.to_async(&runtime)
+                .iter_custom(|iters| turns(iters, false, count))
+        });
+        group.finish();
+        report(&name, &pairs.take());
+    }
+}
 
-    let mut group = c.benchmark_group(format!("publish_{IN_FLIGHT}_in_flight"));
-    group.throughput(Throughput::Elements(ROUND as u64));
-    group.bench_function("qstash_client", |b| {
-        b.to_async(&runtime)
-            .iter_custom(|iters| turns(iters, true, ROUND, IN_FLIGHT))
-    });
-    group.bench_function("bare_reqwest", |b| {
-        b.to_async(&runtime)
-            .iter_custom(|iters| turns(iters, false, ROUND, IN_FLIGHT))
-    });
-    group.finish();
+/// One sample: both sides' times over the same turns.
+struct Pair {
+    qstash: Duration,
+    bare: Duration,
+    /// Per side.
+    publishes: u64,
+}
+
+/// The median same-turn ratio, and each side's median time per publish.
+fn report(name: &str, pairs: &[Pair]) {
+    let median = |values: &mut dyn Iterator<Item = f64>| {
+        let mut values: Vec<f64> = values.collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let ratio = median(
+        &mut pairs
+            .iter()
+            .map(|p| p.qstash.as_secs_f64() / p.bare.as_secs_f64()),
+    );
+    let micros = |time: fn(&Pair) -> Duration| {
+        median(
+            &mut pairs
+                .iter()
+                .map(|p| time(p).as_secs_f64() * 1e6 / p.publishes as f64),
+        )
+    };
+    println!(
+        "{name}: qstash/bare = {ratio:.3} (median of {} same-turn ratios); per publish: \
+         qstash {:.2} µs, bare {:.2} µs",
+        pairs.len(),
+        micros(|p| p.qstash),
+        micros(|p| p.bare),
+    );
 }
 
 criterion_group!(benches, publish);

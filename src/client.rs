@@ -328,7 +328,8 @@ impl ClientBuilder {
 
     /// Limit for a whole request (connect, send, receive the body);
     /// [`DEFAULT_TIMEOUT`] unless set. It applies also to a client passed to
-    /// [`http_client`](Self::http_client).
+    /// [`http_client`](Self::http_client), next to any timeout of that
+    /// client's own (the shorter ends the request).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -1,7 +1,13 @@
 //! What happens to every request between the generated builder and the
-//! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
-//! retries, tracing, and what comes back treated as hostile (`exec`): read
-//! within `max_response_bytes`, a redirect refused, the token taken out.
+//! network: checks, User-Agent, auth, a message's headers (`pre`);
+//! deduplication ids, retries, the time limit, tracing, and what comes back
+//! treated as hostile (`exec`): read within `max_response_bytes`, a
+//! redirect refused, the token taken out.
+//!
+//! This runs on every call, publishes by the thousand, so it is measured
+//! (`benches/publish_cost.rs`, `benches/overhead.rs`): nothing is copied
+//! that can be moved or borrowed, and the future of a call holds each value
+//! once (see `exec`).
 
 use std::borrow::Cow;
 use std::future::Future;

@@ -124,8 +124,9 @@ pub const DEFAULT_MAX_ELAPSED: Duration = Duration::from_secs(60);
 ///
 /// While retries are on, each publish, enqueue and batch entry without
 /// an `Upstash-Deduplication-Id` (and without
-/// `Upstash-Content-Based-Deduplication: true`) gets a random one, the same on
-/// every attempt of the call, so QStash keeps one message if an attempt
+/// `Upstash-Content-Based-Deduplication: true`) gets a unique one (64
+/// random bits drawn when the client is built, then a counter), the same
+/// on every attempt of the call, so QStash keeps one message if an attempt
 /// reached it but its answer was lost. With retries off nothing is added.
 ///
 /// ```
