@@ -104,14 +104,15 @@ pub(crate) fn render_message(
     mut message: Message,
     sending: Sending,
 ) -> Result<Rendered, InvalidInput> {
-    let destination = match &message.destination {
+    // Taken, not copied, like the body below: the message is this call's.
+    let destination = match &mut message.destination {
         Destination::Url(url) => {
             check_url("destination", url)?;
-            url.clone()
+            std::mem::take(url)
         }
         Destination::UrlGroup(name) => {
             check_name("destination", "URL group", name)?;
-            name.clone()
+            std::mem::take(name)
         }
         Destination::Api(api) => {
             let provider = api.request()?;
@@ -142,7 +143,6 @@ pub(crate) fn render_message(
             provider.destination
         }
     };
-    // Taken, not copied: the message is this call's.
     let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
     let mut headers = Headers::default();
     for (name, value) in &message.headers {
