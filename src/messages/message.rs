@@ -79,7 +79,9 @@ fn plain_http_url(url: &str) -> bool {
     if port.is_some_and(|port| {
         !(1..=5).contains(&port.len())
             || !port.bytes().all(|b| b.is_ascii_digit())
-            || port.parse::<u32>().is_ok_and(|port| port > u32::from(u16::MAX))
+            || port
+                .parse::<u32>()
+                .is_ok_and(|port| port > u32::from(u16::MAX))
     }) {
         return false;
     }
@@ -513,7 +515,17 @@ mod tests {
         for dots in [".", "..", "%2e", "%2E", ".%2e", "%2E.", "%2e%2E"] {
             assert!(is_dot_segment(dots.as_bytes()), "{dots}");
         }
-        for other in ["", "...", "a.", ".a", "%2", "%2f", "%2e%2e%2e", "%%2e", "%2ea"] {
+        for other in [
+            "",
+            "...",
+            "a.",
+            ".a",
+            "%2",
+            "%2f",
+            "%2e%2e%2e",
+            "%%2e",
+            "%2ea",
+        ] {
             assert!(!is_dot_segment(other.as_bytes()), "{other}");
         }
     }
