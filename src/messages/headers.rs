@@ -196,48 +196,57 @@ pub(crate) fn render_message(
         ));
     }
 
-    let named = HeaderName::from_static;
+    // Evaluated when compiling: a typed option's name costs nothing here.
+    macro_rules! named {
+        ($name:literal) => {
+            const { HeaderName::from_static($name) }
+        };
+    }
     if let Some(method) = &message.method {
         headers.option(
             "method",
-            named("upstash-method"),
+            named!("upstash-method"),
             delivery_method("method", method)?,
         )?;
     }
     if let Some(delay) = message.delay {
         headers.option(
             "delay",
-            named("upstash-delay"),
+            named!("upstash-delay"),
             &render("delay", delay, Units::WithDays)?,
         )?;
     }
     if let Some(time) = message.not_before {
         let secs = unix_seconds("not_before", time)?;
-        headers.option("not_before", named("upstash-not-before"), &secs.to_string())?;
+        headers.option(
+            "not_before",
+            named!("upstash-not-before"),
+            &secs.to_string(),
+        )?;
     }
     if let Some(id) = &message.deduplication_id {
         if id.is_empty() {
             return Err(InvalidInput::new("deduplication_id", "is empty"));
         }
-        headers.option("deduplication_id", named("upstash-deduplication-id"), id)?;
+        headers.option("deduplication_id", named!("upstash-deduplication-id"), id)?;
     }
     if message.content_based_deduplication {
         headers.option(
             "content_based_deduplication",
-            named("upstash-content-based-deduplication"),
+            named!("upstash-content-based-deduplication"),
             "true",
         )?;
     }
     if let Some(retries) = message.retries {
-        headers.option("retries", named("upstash-retries"), &retries.to_string())?;
+        headers.option("retries", named!("upstash-retries"), &retries.to_string())?;
     }
     if let Some(expression) = &message.retry_delay {
         retry_delay::check("retry_delay", expression)?;
-        headers.option("retry_delay", named("upstash-retry-delay"), expression)?;
+        headers.option("retry_delay", named!("upstash-retry-delay"), expression)?;
     }
     if let Some(timeout) = message.timeout {
         let timeout = render_positive("timeout", timeout, Units::UpToHours)?;
-        headers.option("timeout", named("upstash-timeout"), &timeout)?;
+        headers.option("timeout", named!("upstash-timeout"), &timeout)?;
     }
     if let Some(callback) = &message.callback {
         headers.callback("callback", "Upstash-Callback", callback)?;
@@ -247,8 +256,8 @@ pub(crate) fn render_message(
     }
     if let Some(flow_control) = &message.flow_control {
         let (key, value) = flow_control.render()?;
-        headers.option("flow_control", named("upstash-flow-control-key"), &key)?;
-        headers.option("flow_control", named("upstash-flow-control-value"), &value)?;
+        headers.option("flow_control", named!("upstash-flow-control-key"), &key)?;
+        headers.option("flow_control", named!("upstash-flow-control-value"), &value)?;
     }
     if !message.labels.is_empty() {
         if let Some(bad) = message
@@ -261,7 +270,7 @@ pub(crate) fn render_message(
                 format!("`{bad}`: a label must be non-empty and without commas"),
             ));
         }
-        headers.option("label", named("upstash-label"), &message.labels.join(","))?;
+        headers.option("label", named!("upstash-label"), &message.labels.join(","))?;
     }
     let mut redact: Vec<String> = Vec::new();
     if message.redact_body {
@@ -280,7 +289,7 @@ pub(crate) fn render_message(
         redact.push(format!("header[{name}]"));
     }
     if !redact.is_empty() {
-        headers.option("redact", named("upstash-redact-fields"), &redact.join(","))?;
+        headers.option("redact", named!("upstash-redact-fields"), &redact.join(","))?;
     }
     if let Some(content_type) = &message.content_type {
         HeaderValue::from_str(content_type).map_err(|_| {
