@@ -10,7 +10,9 @@ use qstash::types::PublishMessageResponse;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const TOKEN: &str = "bench-token";
+/// A token of a real one's length (the official dev server's default):
+/// what the client looks for in every answer is the token.
+const TOKEN: &str = "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
 const BODY: &str = r#"{"order":12345,"items":["a","b","c"],"note":"overhead benchmark"}"#;
 const RESPONSE_BODY: &str = r#"{"messageId":"msg_26hZCxZCuWyyTWPmSVBrNC"}"#;
 
