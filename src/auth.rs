@@ -42,7 +42,8 @@ pub(crate) struct Credentials {
     /// reference-count bump. Marked sensitive so HTTP/2 never indexes it.
     bearer: HeaderValue,
     /// Searchers for the token in every form a server may send it back in
-    /// (see [`echoes`]), longest first; none for a token too short to look for.
+    /// (see [`echoes`]), longest first (so the last is the shortest); none
+    /// for a token too short to look for.
     echoes: Arc<[memmem::Finder<'static>]>,
 }
 
@@ -119,6 +120,15 @@ impl Credentials {
     /// `text` with every echo of the token replaced by `REDACTED`; borrowed
     /// when there is none.
     pub(crate) fn scrub<'a>(&self, text: &'a [u8]) -> Cow<'a, [u8]> {
+        // Most of what comes back (a publish's answer, most header values)
+        // is shorter than any form of a real token: nothing to search.
+        if self
+            .echoes
+            .last()
+            .is_none_or(|shortest| text.len() < shortest.needle().len())
+        {
+            return Cow::Borrowed(text);
+        }
         let mut text = Cow::Borrowed(text);
         for finder in self.echoes.iter() {
             if finder.find(&text).is_none() {
@@ -254,5 +264,8 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert_eq!(scrubbed("short", "a short text"), "a short text");
+        // Exactly as long as the token is long enough to be it.
+        assert_eq!(scrubbed("a-long-token", "a-long-token"), "REDACTED");
+        assert_eq!(scrubbed("a-long-token", "a-long-toke"), "a-long-toke");
     }
 }

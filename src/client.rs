@@ -1,13 +1,14 @@
 //! Building a [`Client`]: token, server, timeouts, HTTP client.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::api;
 use crate::auth::{AuthMode, Credentials};
 use crate::config::{EnvSettings, Region, normalize_base_url, process_env, resolve_env};
 use crate::error::ConfigError;
-use crate::retry::RetryPolicy;
+use crate::retry::{DeduplicationIds, RetryPolicy};
 
 /// Default limit for a whole request, unless the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,18 +33,31 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// its answer is bounded by this figure, whatever a server sends.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 160 * 1024 * 1024;
 
-/// What every request of a [`Client`] needs besides the URL: credentials and
-/// the request timeout. Its `Debug` output never shows the token.
-#[derive(Debug, Clone)]
+/// What every request of a [`Client`] needs besides the URL: credentials,
+/// timeout, retry policy, answer limit. Its `Debug` output never shows the
+/// token.
+#[derive(Clone)]
 pub struct ClientConfig {
-    pub(crate) credentials: Credentials,
-    pub(crate) timeout: Duration,
+    /// Set once by the builder and shared by every copy of the client, so
+    /// that the copy each publish makes (see [`Client::api_with_headers`])
+    /// costs a reference count rather than a copy of every setting.
+    pub(crate) shared: Arc<Shared>,
     pub(crate) allow_unfiltered_bulk: bool,
     /// Headers of one message that the generated builders cannot express
     /// (forwarded and callback headers, among others); set on a per-call
     /// copy by [`Client::api_with_headers`], empty otherwise.
-    pub(crate) message_headers: http::HeaderMap,
+    pub(crate) message_headers: MessageHeaders,
+}
+
+/// The settings of a client, from its builder.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) credentials: Credentials,
+    pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    /// Where publish, enqueue and batch get their deduplication ids; `None`
+    /// with retries off, or when the system had no randomness to give.
+    pub(crate) deduplication_ids: Option<DeduplicationIds>,
     /// The base URL's path (empty, or a proxy's prefix such as `/qstash`),
     /// where the API path of every request starts.
     pub(crate) base_path: String,
@@ -51,25 +65,70 @@ pub struct ClientConfig {
     pub(crate) max_response_bytes: usize,
 }
 
+/// The headers of one call's message, which its `pre` hook moves onto the
+/// request: they are not copied, and a copy of the client made for the
+/// call is never used for another one.
+#[derive(Default)]
+pub(crate) struct MessageHeaders(Mutex<http::HeaderMap>);
+
+impl MessageHeaders {
+    /// The headers, leaving none behind.
+    pub(crate) fn take(&self) -> http::HeaderMap {
+        // A panic while the lock was held cannot leave a map half-written
+        // that matters here: take whatever it holds.
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Clone for MessageHeaders {
+    fn clone(&self) -> Self {
+        let headers = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        MessageHeaders(Mutex::new(headers))
+    }
+}
+
+impl fmt::Debug for MessageHeaders {
+    /// Names only: values are often credentials for the destination.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_list().entries(headers.keys()).finish()
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = &*self.shared;
+        f.debug_struct("ClientConfig")
+            .field("credentials", &shared.credentials)
+            .field("timeout", &shared.timeout)
+            .field("allow_unfiltered_bulk", &self.allow_unfiltered_bulk)
+            .field("message_headers", &self.message_headers)
+            .field("retry", &shared.retry)
+            .field("base_path", &shared.base_path)
+            .field("max_response_bytes", &shared.max_response_bytes)
+            .finish()
+    }
+}
+
 impl ClientConfig {
     /// Where the token goes on each request.
     pub fn auth_mode(&self) -> AuthMode {
-        self.credentials.mode()
+        self.shared.credentials.mode()
     }
 
     /// The limit for a whole request.
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        self.shared.timeout
     }
 
     /// When requests are tried again.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.retry
+        &self.shared.retry
     }
 
     /// The largest answer a request reads.
     pub fn max_response_bytes(&self) -> usize {
-        self.max_response_bytes
+        self.shared.max_response_bytes
     }
 }
 
@@ -135,9 +194,15 @@ impl Client {
     /// The generated client for one call that adds `headers` to its request
     /// (see `hooks.rs`). Cloning shares the connection pool.
     pub(crate) fn api_with_headers(&self, headers: http::HeaderMap) -> api::Client {
-        let mut api = self.api.clone();
-        api.inner.message_headers = headers;
-        api
+        api::Client {
+            baseurl: self.api.baseurl.clone(),
+            client: self.api.client.clone(),
+            inner: ClientConfig {
+                shared: Arc::clone(&self.api.inner.shared),
+                allow_unfiltered_bulk: self.api.inner.allow_unfiltered_bulk,
+                message_headers: MessageHeaders(Mutex::new(headers)),
+            },
+        }
     }
 
     /// A copy of this client (sharing its connections) whose
@@ -263,7 +328,8 @@ impl ClientBuilder {
 
     /// Limit for a whole request (connect, send, receive the body);
     /// [`DEFAULT_TIMEOUT`] unless set. It applies also to a client passed to
-    /// [`http_client`](Self::http_client).
+    /// [`http_client`](Self::http_client), next to any timeout of that
+    /// client's own (the shorter ends the request).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -357,18 +423,23 @@ impl ClientBuilder {
                     .map_err(ConfigError::Http)?
             }
         };
-        let config = ClientConfig {
+        let retry = self.retry.unwrap_or_default();
+        let shared = Shared {
             credentials,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            allow_unfiltered_bulk: false,
-            message_headers: http::HeaderMap::new(),
-            retry: self.retry.unwrap_or_default(),
+            deduplication_ids: retry.retries().then(DeduplicationIds::new).flatten(),
+            retry,
             base_path: url::Url::parse(&base_url)
                 .map(|url| url.path().trim_end_matches('/').to_string())
                 .unwrap_or_default(),
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+        };
+        let config = ClientConfig {
+            shared: Arc::new(shared),
+            allow_unfiltered_bulk: false,
+            message_headers: MessageHeaders::default(),
         };
         Ok(Client {
             api: api::Client::new_with_client(&base_url, http_client, config),

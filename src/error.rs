@@ -147,31 +147,50 @@ impl Refusal {
     }
 
     /// A `reqwest::Error` for `url` whose source is this refusal.
-    ///
-    /// reqwest has no public constructor for its error, but reading a body
-    /// that fails yields one with the failure as its source: the refusal is
-    /// put in such a body, which fails at once, and read.
     pub(crate) async fn into_error(self, url: url::Url) -> reqwest::Error {
-        let body = reqwest::Body::wrap(Refused(Some(self)));
-        let response = reqwest::Response::from(http::Response::new(body));
-        match response.bytes().await {
-            Err(error) => error.with_url(url),
-            Ok(_) => unreachable!("a refused body yields its refusal on the first read"),
-        }
+        transport_error(Box::new(self), url).await
     }
 }
 
-/// A body whose first read fails with the refusal it holds.
-struct Refused(Option<Refusal>);
+/// A `reqwest::Error` for `url` whose source is `source`: how the hooks'
+/// own failures (a refusal, their timeout) travel, since a hook can only
+/// return a `reqwest::Error`.
+///
+/// reqwest has no public constructor for its error, but reading a body
+/// that fails yields one with the failure as its source: `source` is put in
+/// such a body, which fails at once, and read.
+pub(crate) async fn transport_error(
+    source: Box<dyn std::error::Error + Send + Sync>,
+    url: url::Url,
+) -> reqwest::Error {
+    let body = reqwest::Body::wrap(Failing(Some(source)));
+    let response = reqwest::Response::from(http::Response::new(body));
+    match response.bytes().await {
+        Err(error) => error.with_url(url),
+        Ok(_) => unreachable!("a failing body yields its error on the first read"),
+    }
+}
 
-impl http_body::Body for Refused {
+/// The error of an attempt that got no complete answer within the time it
+/// had: an I/O timeout, which `reqwest::Error::is_timeout` recognizes.
+pub(crate) fn timed_out(limit: Duration) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("no complete answer within {} ms", limit.as_millis()),
+    ))
+}
+
+/// A body whose first read fails with the error it holds.
+struct Failing(Option<Box<dyn std::error::Error + Send + Sync>>);
+
+impl http_body::Body for Failing {
     type Data = bytes::Bytes;
-    type Error = Refusal;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
     fn poll_frame(
         self: std::pin::Pin<&mut Self>,
         _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Refusal>>> {
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
         std::task::Poll::Ready(self.get_mut().0.take().map(Err))
     }
 }
@@ -482,13 +501,21 @@ impl Error {
 
 /// Awaits a generated call and hands back its body, or this crate's error:
 /// the one place the hand-written layer leaves progenitor's types behind.
-pub(crate) async fn send<T, E: ErrorBody>(
+///
+/// A combinator rather than an `async fn`: an `async fn` would hold `call`
+/// twice in its future (as its argument and as what it awaits), and the
+/// future of every call contains this one.
+pub(crate) fn send<T, E: ErrorBody>(
     call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
-) -> Result<T, Error> {
-    match call.await {
-        Ok(response) => Ok(response.into_inner()),
-        Err(error) => Err(Error::from_api(error).await),
-    }
+) -> impl Future<Output = Result<T, Error>> {
+    use futures_util::FutureExt;
+    use futures_util::future::Either;
+
+    call.then(|result| match result {
+        Ok(response) => Either::Left(std::future::ready(Ok(response.into_inner()))),
+        // Boxed: errors are rare, and would otherwise size every call's future.
+        Err(error) => Either::Right(Box::pin(async move { Err(Error::from_api(error).await) })),
+    })
 }
 
 /// Reads at most a snippet's worth of an unexpected body, so a huge answer

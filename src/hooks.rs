@@ -1,12 +1,21 @@
 //! What happens to every request between the generated builder and the
-//! network: checks, User-Agent, auth, timeout (`pre`); deduplication ids,
-//! retries, tracing, and what comes back treated as hostile (`exec`): read
-//! within `max_response_bytes`, a redirect refused, the token taken out.
+//! network: checks, User-Agent, auth, a message's headers (`pre`);
+//! deduplication ids, retries, the time limit, tracing, and what comes back
+//! treated as hostile (`exec`): read within `max_response_bytes`, a
+//! redirect refused, the token taken out.
+//!
+//! This runs on every call, publishes by the thousand, so it is measured
+//! (`benches/publish_cost.rs`, `benches/overhead.rs`): nothing is copied
+//! that can be moved or borrowed, and the future of a call holds each value
+//! once (see `exec`).
 
-use std::time::Instant;
+use std::borrow::Cow;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{Entry, HeaderMap, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 use tracing::field::Empty;
 use url::Url;
@@ -14,10 +23,10 @@ use url::Url;
 use crate::api::Client;
 use crate::auth::Credentials;
 use crate::bounded::BoundedBody;
-use crate::client::ClientConfig;
-use crate::error::{RateLimit, Refusal};
+use crate::client::{ClientConfig, Shared};
+use crate::error::{RateLimit, Refusal, timed_out, transport_error};
 use crate::operations::{self, Guard, Operation, Retry};
-use crate::retry::{self, Failure, Safety};
+use crate::retry::{self, DeduplicationIds, Failure, Safety};
 
 /// `qstash-rs/<version>`, sent on every request.
 pub const USER_AGENT_VALUE: &str = concat!("qstash-rs/", env!("CARGO_PKG_VERSION"));
@@ -43,8 +52,9 @@ impl ClientHooks<ClientConfig> for Client {
                  remove it, or percent-encode `#` as %23 if it belongs to the path or query"
             )));
         }
+        let config = &*self.inner.shared;
         let operation = operations::find(info.operation_id);
-        check_path(&self.inner.base_path, request.url(), operation)
+        check_path(&config.base_path, request.url(), operation)
             .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
         if let Some(bulk) =
             operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
@@ -58,119 +68,148 @@ impl ClientHooks<ClientConfig> for Client {
             )));
         }
         let headers = request.headers_mut();
-        for (name, value) in &self.inner.message_headers {
-            headers.append(name, value.clone());
-        }
+        // Moved, not copied: this copy of the client makes one call.
+        append_moved(headers, self.inner.message_headers.take());
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        self.inner.credentials.apply(request);
-        *request.timeout_mut() = Some(self.inner.timeout);
+        config.credentials.apply(request);
         Ok(())
     }
 
-    async fn exec(
+    // Written as a function returning a future rather than as an `async
+    // fn`: every publish's future contains this one, and an `async fn`
+    // keeps its by-value arguments twice (as given and as moved into the
+    // body), which here is the whole request.
+    fn exec(
         &self,
         mut request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        let config = &*self.inner.shared;
         let operation = info.operation_id;
-        let publishes = operations::find(operation)
-            .is_some_and(|operation| operation.retry == Retry::Deduplicated);
-        let policy = &self.inner.retry;
-        let mut safety = retry::safety(operations::find(operation), &request);
+        let row = operations::find(operation);
+        let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
+        let mut safety = retry::safety(row, &request);
         // The id goes on before the first attempt, so every attempt of this
         // call carries the same one and QStash keeps one message however
         // many of them arrive.
-        if policy.retries() && publishes && deduplicate(&mut request, operation) {
+        if let Some(ids) = config.deduplication_ids.as_ref().filter(|_| publishes)
+            && deduplicate(&mut request, operation, ids)
+        {
             safety = Safety::Repeatable;
         }
+        let policy = &config.retry;
         let clock = policy.clock_ref();
         let started = clock.instant();
-        let timeout = request.timeout().copied();
-        let mut attempt = 1;
-        loop {
-            // The copy for the next attempt is made before this one consumes
-            // the request; a streaming body cannot be copied and is sent once.
-            let next = (attempt < policy.attempts())
-                .then(|| request.try_clone())
-                .flatten();
-            let span = tracing::info_span!(
-                "qstash.request",
-                operation,
-                attempt,
-                status = Empty,
-                duration_ms = Empty,
-                message_id = Empty,
-                messages = Empty,
-                error = Empty,
-            );
-            let outcome = self
-                .attempt(request, operation, publishes, &span)
-                .instrument(span.clone())
-                .await;
-            let failure = match &outcome {
-                Ok(response) => Failure::of_status(response.status()),
-                Err(error) => Failure::of_error(error),
-            };
-            let Some(next) = next.filter(|_| failure.retryable(safety)) else {
-                return outcome;
-            };
-            let wait = match &outcome {
-                Ok(response) if failure == Failure::RateLimited => {
-                    RateLimit::from_headers(response.headers(), String::new(), clock.now())
-                        .wait_from(clock.now())
-                        .filter(|wait| !wait.is_zero())
-                        .unwrap_or_else(|| policy.backoff(attempt))
+        let call = Call {
+            client: self,
+            operation,
+            publishes,
+        };
+        async move {
+            let mut attempt = 1;
+            // The first attempt has the whole timeout; a retry what is left
+            // of the budget, if that is less.
+            let mut limit = config.timeout;
+            // While another attempt may follow, a copy goes out and the
+            // request stays for it.
+            while attempt < policy.attempts() {
+                // A streaming body cannot be copied: sent once, as the last.
+                let Some(copy) = copy(&request) else {
+                    break;
+                };
+                let span = span(operation, attempt);
+                let outcome = call
+                    .attempt(copy, Some(request.url()), limit, span.clone())
+                    .await;
+                let failure = match &outcome {
+                    Ok(response) => Failure::of_status(response.status()),
+                    Err(error) => Failure::of_error(error),
+                };
+                if !failure.retryable(safety) {
+                    return outcome;
                 }
-                _ => policy.backoff(attempt),
-            };
-            // A retry must have some of the budget left to run in, not
-            // only to wait in.
-            let elapsed = clock.instant().saturating_duration_since(started);
-            if elapsed.saturating_add(wait) >= policy.budget() {
-                span.in_scope(|| {
-                    tracing::info!(
-                        wait_ms = wait.as_millis() as u64,
-                        reason = failure.as_str(),
-                        "not retrying: the wait would end past the retry budget"
-                    )
-                });
-                return outcome;
-            }
-            // Dropping an unread error answer gives its connection up now
-            // rather than holding it through the wait.
-            drop(outcome);
-            span.in_scope(|| {
-                tracing::info!(
-                    wait_ms = wait.as_millis() as u64,
-                    reason = failure.as_str(),
-                    "retrying"
-                )
-            });
-            clock.sleep(wait).await;
-            request = next;
-            if let Some(timeout) = timeout {
+                let wait = match &outcome {
+                    Ok(response) if failure == Failure::RateLimited => {
+                        RateLimit::from_headers(response.headers(), String::new(), clock.now())
+                            .wait_from(clock.now())
+                            .filter(|wait| !wait.is_zero())
+                            .unwrap_or_else(|| policy.backoff(attempt))
+                    }
+                    _ => policy.backoff(attempt),
+                };
+                // A retry must have some of the budget left to run in, not
+                // only to wait in.
+                let elapsed = clock.instant().saturating_duration_since(started);
+                let reason = failure.as_str();
+                let wait_ms = wait.as_millis() as u64;
+                if elapsed.saturating_add(wait) >= policy.budget() {
+                    span.in_scope(|| {
+                        tracing::info!(
+                            wait_ms,
+                            reason,
+                            "not retrying: the wait would end past the retry budget"
+                        )
+                    });
+                    return outcome;
+                }
+                // Dropping an unread error answer gives its connection up
+                // now rather than holding it through the wait.
+                drop(outcome);
+                span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
+                clock.sleep(wait).await;
                 let spent = clock.instant().saturating_duration_since(started);
-                let remaining = policy.budget().saturating_sub(spent);
-                *request.timeout_mut() = Some(timeout.min(remaining));
+                limit = config.timeout.min(policy.budget().saturating_sub(spent));
+                attempt += 1;
             }
-            attempt += 1;
+            // The last attempt sends the request itself.
+            call.attempt(request, None, limit, span(operation, attempt))
+                .await
         }
     }
 }
 
-impl Client {
-    /// One attempt: send, read the answer whole within the size limit (so
-    /// that an answer cut short is a failure of this attempt, which can be
-    /// retried, rather than of decoding after the retry loop is over),
-    /// refuse a redirect, record it on `span`, and take the token out of
-    /// anything that goes back to the caller.
-    async fn attempt(
-        &self,
+/// The span of one attempt: what it is, and fields the attempt records.
+fn span(operation: &'static str, attempt: u32) -> tracing::Span {
+    tracing::info_span!(
+        "qstash.request",
+        operation,
+        attempt,
+        status = Empty,
+        duration_ms = Empty,
+        message_id = Empty,
+        messages = Empty,
+        error = Empty,
+    )
+}
+
+/// What every attempt of one call shares.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    client: &'a Client,
+    operation: &'static str,
+    publishes: bool,
+}
+
+impl<'a> Call<'a> {
+    /// One attempt, recorded on `span`: send `request` (`kept`, if given,
+    /// is the URL of the same request, kept for the next attempt), read the
+    /// answer whole within the size limit (so that an answer cut short is a
+    /// failure of this attempt, which can be retried, rather than of
+    /// decoding after the retry loop is over), all within `limit`, refuse a
+    /// redirect, and take the token out of anything that goes back to the
+    /// caller.
+    ///
+    /// The time limit is this future's own rather than reqwest's
+    /// per-request timeout, which lives in the request's extensions: a map
+    /// allocated for each request, and copied with it for the next attempt.
+    fn attempt(
+        self,
         request: reqwest::Request,
-        operation: &str,
-        publishes: bool,
-        span: &tracing::Span,
-    ) -> reqwest::Result<reqwest::Response> {
+        kept: Option<&'a Url>,
+        limit: Duration,
+        span: tracing::Span,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
+        let operation = self.operation;
         // What only a subscriber would read is not worked out without one.
         let traced = !span.is_disabled();
         if let Some(id) = traced
@@ -179,62 +218,61 @@ impl Client {
         {
             span.record("message_id", id.as_str());
         }
-        let sent = request.url().clone();
-        let started = Instant::now();
-        let result = match self.client().execute(request).await {
-            Ok(response) => self.read(response, &sent).await,
-            Err(error) => Err(error),
+        let sent = match kept {
+            Some(kept) => Cow::Borrowed(kept),
+            None => Cow::Owned(request.url().clone()),
         };
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        match &result {
-            Ok((response, body)) => {
-                span.record("status", response.status().as_u16());
-                if traced && response.status().is_success() && publishes {
-                    record_message_ids(span, body);
+        let started = traced.then(Instant::now);
+        let pending = self.client.client().execute(request);
+        let recorded = span.clone();
+        async move {
+            let answer = async {
+                let mut response = pending.await?;
+                let body = self.read(&mut response, &sent).await?;
+                Ok((response, body))
+            };
+            let result = match tokio::time::timeout(limit, answer).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let error = transport_error(timed_out(limit), sent.clone().into_owned());
+                    Err(Box::pin(error).await)
+                }
+            };
+            if let Some(started) = started {
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+            }
+            match &result {
+                Ok((response, body)) => {
+                    span.record("status", response.status().as_u16());
+                    if traced && response.status().is_success() && self.publishes {
+                        record_message_ids(&span, body);
+                    }
+                }
+                Err(error) => {
+                    span.record("error", error_kind(error));
                 }
             }
-            Err(error) => {
-                span.record("error", error_kind(error));
+            // From here on the answer reaches callers (in errors, and in
+            // `Error::UnexpectedResponse`), so the token leaves it now.
+            let credentials = &self.client.inner.shared.credentials;
+            match result {
+                Ok((response, body)) => Ok(rebuild(response, body, credentials)),
+                Err(error) => Err(credentials.scrub_error(error)),
             }
         }
-        // From here on the answer reaches callers (in errors, and in
-        // `Error::UnexpectedResponse`), so the token leaves it now.
-        let credentials = &self.inner.credentials;
-        match result {
-            Ok((response, body)) => Ok(rebuild(response, body, credentials)),
-            Err(error) => Err(credentials.scrub_error(error)),
-        }
+        .instrument(recorded)
     }
 
     /// The answer's body, read within `max_response_bytes`; a redirect,
     /// followed or not, is refused unread.
-    async fn read(
-        &self,
-        mut response: reqwest::Response,
-        sent: &Url,
-    ) -> reqwest::Result<(reqwest::Response, Vec<u8>)> {
-        let credentials = &self.inner.credentials;
-        let limit = self.inner.max_response_bytes;
+    async fn read(self, response: &mut reqwest::Response, sent: &Url) -> reqwest::Result<Bytes> {
+        let config = &*self.client.inner.shared;
+        let limit = config.max_response_bytes;
         let declared = response.content_length();
-        let refusal = if let Some(location) = followed(sent, response.url()) {
-            // Only a caller's client follows redirects (the builder's own
-            // follows none); the request went there, the answer is not used.
-            Some(Refusal::Redirected {
-                status: None,
-                location: location.map(|l| scrub_text(credentials, &l)),
-            })
-        } else if response.status().is_redirection() {
-            Some(Refusal::Redirected {
-                status: Some(response.status()),
-                location: location(sent, response.headers()).map(|l| scrub_text(credentials, &l)),
-            })
-        } else if declared.is_some_and(|n| n > limit as u64) {
-            Some(Refusal::TooLarge { limit, declared })
-        } else {
-            None
-        };
-        if let Some(refusal) = refusal {
-            return Err(refusal.into_error(sent.clone()).await);
+        if let Some(refusal) = refusal(config, response, sent) {
+            // Boxed: refusals are rare, and the future of every call would
+            // otherwise make room for this one.
+            return Err(Box::pin(refusal.into_error(sent.clone())).await);
         }
         let mut body = BoundedBody::new(limit, declared);
         while let Some(chunk) = response.chunk().await? {
@@ -243,23 +281,103 @@ impl Client {
                     limit,
                     declared: None,
                 };
-                return Err(refusal.into_error(sent.clone()).await);
+                return Err(Box::pin(refusal.into_error(sent.clone())).await);
             }
         }
-        let body = body.into_vec();
-        Ok((response, body))
+        Ok(body.into_bytes())
     }
 }
 
-/// Puts ids on a publishing request that has none; whether it now has them.
-fn deduplicate(request: &mut reqwest::Request, operation: &str) -> bool {
+/// Why an answer is refused before its body is read: a redirect, followed
+/// or not, or a declared length over the limit.
+fn refusal(config: &Shared, response: &reqwest::Response, sent: &Url) -> Option<Refusal> {
+    let credentials = &config.credentials;
+    let limit = config.max_response_bytes;
+    if let Some(location) = followed(sent, response.url()) {
+        // Only a caller's client follows redirects (the builder's own
+        // follows none); the request went there, the answer is not used.
+        Some(Refusal::Redirected {
+            status: None,
+            location: location.map(|l| scrub_text(credentials, &l)),
+        })
+    } else if response.status().is_redirection() {
+        Some(Refusal::Redirected {
+            status: Some(response.status()),
+            location: location(sent, response.headers()).map(|l| scrub_text(credentials, &l)),
+        })
+    } else {
+        let declared = response.content_length();
+        declared
+            .filter(|&n| n > limit as u64)
+            .map(|_| Refusal::TooLarge { limit, declared })
+    }
+}
+
+/// A copy of `request` for another attempt; `None` for a streaming body,
+/// which cannot be copied.
+///
+/// Not `reqwest::Request::try_clone`, which shares the body's bytes but
+/// always allocates a map for the copy's extensions (to copy the request's
+/// timeout into, which the hooks never set: see `Call::attempt`), three
+/// allocations that cost more than copying a body of a few kilobytes; a
+/// larger body is shared that way.
+fn copy(request: &reqwest::Request) -> Option<reqwest::Request> {
+    const COPIED: usize = 16 * 1024;
+    let body = match request.body().map(|body| body.as_bytes()) {
+        None => None,
+        Some(Some(bytes)) if bytes.len() <= COPIED => Some(reqwest::Body::from(bytes.to_vec())),
+        Some(_) => return request.try_clone(),
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(&timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(timeout);
+    }
+    *copy.body_mut() = body;
+    Some(copy)
+}
+
+/// Appends every value of `extra` to `headers` (after any of the same
+/// name), moving names and values rather than copying them.
+fn append_moved(headers: &mut HeaderMap, extra: HeaderMap) {
+    let mut extra = extra.into_iter();
+    // A `None` name repeats the one before it; the first always has one.
+    let Some((Some(mut name), mut value)) = extra.next() else {
+        return;
+    };
+    'names: loop {
+        let mut entry = match headers.entry(name) {
+            Entry::Occupied(mut entry) => {
+                entry.append(value);
+                entry
+            }
+            Entry::Vacant(entry) => entry.insert_entry(value),
+        };
+        loop {
+            match extra.next() {
+                Some((Some(next), next_value)) => {
+                    (name, value) = (next, next_value);
+                    continue 'names;
+                }
+                Some((None, repeated)) => entry.append(repeated),
+                None => return,
+            }
+        }
+    }
+}
+
+/// Puts ids from `ids` on a publishing request that has none; whether it
+/// now has them.
+fn deduplicate(request: &mut reqwest::Request, operation: &str, ids: &DeduplicationIds) -> bool {
     if operation != "batch_messages" {
-        return retry::deduplicate_headers(request.headers_mut());
+        retry::deduplicate_headers(request.headers_mut(), ids);
+        return true;
     }
     let Some(body) = request.body().and_then(reqwest::Body::as_bytes) else {
         return false;
     };
-    match retry::deduplicate_batch(body) {
+    match retry::deduplicate_batch(body, ids) {
         Some(Some(changed)) => {
             *request.body_mut() = Some(changed.into());
             true
@@ -301,35 +419,41 @@ fn host_and_port(url: &Url) -> Option<String> {
 }
 
 /// The response to hand to the generated code: its read body put back,
-/// and the token taken out of its URL, headers and body.
+/// and the token taken out of its URL, headers and body. Status, version,
+/// headers and extensions are moved over, not copied.
 fn rebuild(
-    response: reqwest::Response,
-    body: Vec<u8>,
+    mut response: reqwest::Response,
+    body: Bytes,
     credentials: &Credentials,
 ) -> reqwest::Response {
     use reqwest::ResponseBuilderExt;
 
     let mut url = response.url().clone();
     credentials.scrub_url(&mut url);
-    // reqwest keeps a response's URL outside `http::Response`; it comes back
-    // only through the extension `ResponseBuilderExt::url` sets.
-    let mut carrier = http::Response::builder().url(url);
-    let (mut parts, _read) = http::Response::<reqwest::Body>::from(response).into_parts();
-    if let Some(extensions) = carrier.extensions_mut() {
-        parts.extensions.extend(std::mem::take(extensions));
-    }
-    credentials.scrub_headers(&mut parts.headers);
+    let mut headers = std::mem::take(response.headers_mut());
+    credentials.scrub_headers(&mut headers);
     let body = match credentials.scrub(&body) {
-        std::borrow::Cow::Owned(scrubbed) => {
-            parts.headers.insert(
+        Cow::Owned(scrubbed) => {
+            headers.insert(
                 reqwest::header::CONTENT_LENGTH,
                 HeaderValue::from(scrubbed.len()),
             );
-            scrubbed
+            Bytes::from(scrubbed)
         }
-        std::borrow::Cow::Borrowed(_) => body,
+        Cow::Borrowed(_) => body,
     };
-    reqwest::Response::from(http::Response::from_parts(parts, reqwest::Body::from(body)))
+    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+    *rebuilt.status_mut() = response.status();
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = headers;
+    let extensions = rebuilt.extensions_mut();
+    *extensions = std::mem::take(response.extensions_mut());
+    // reqwest keeps a response's URL outside `http::Response`; it comes back
+    // only through the extension `ResponseBuilderExt::url` sets.
+    if let Some(carrier) = http::Response::builder().url(url).extensions_mut() {
+        extensions.extend(std::mem::take(carrier));
+    }
+    reqwest::Response::from(rebuilt)
 }
 
 /// What kind of failure, for the span: never the error text, which holds the URL.
@@ -410,32 +534,43 @@ fn check_path(
     let Some(rest) = url.path().strip_prefix(base_path) else {
         return Err(changed(None, template));
     };
-    let mut actual = rest.split('/').skip(1);
     // A dot segment resolved away shifts everything after it, so the
     // mismatch shows up past the parameter at fault: blame the template's
-    // first parameter (the literals are this crate's own).
-    let culprit = template
-        .split('/')
-        .filter(|segment| *segment != DESTINATION)
-        .find_map(parameter_name);
-    for expected in template.split('/').skip(1) {
+    // first parameter (the literals are this crate's own). Worked out only
+    // for the error: this runs on every request.
+    let culprit = || {
+        template
+            .split('/')
+            .filter(|segment| *segment != DESTINATION)
+            .find_map(parameter_name)
+    };
+    // Bytes rather than `str::split`, whose searcher costs more than these
+    // few short segments.
+    let mut actual = rest.as_bytes().split(|&b| b == b'/').skip(1);
+    for expected in template.as_bytes().split(|&b| b == b'/').skip(1) {
         let segment = actual.next();
-        if expected == DESTINATION {
+        if expected == DESTINATION.as_bytes() {
             // The destination is sent raw and takes the rest of the path.
-            if segment.is_none_or(str::is_empty) {
+            if segment.is_none_or(<[u8]>::is_empty) {
                 return Err(empty("destination", template));
             }
             return Ok(());
         }
-        match (parameter_name(expected), segment) {
-            (Some(name), None | Some("")) => return Err(empty(&name, template)),
-            (Some(_), Some(_)) => {}
-            (None, Some(literal)) if literal == expected => {}
-            (None, _) => return Err(changed(culprit.as_deref(), template)),
+        match (expected.first() == Some(&b'{'), segment) {
+            (true, None | Some(b"")) => {
+                let name = std::str::from_utf8(expected)
+                    .ok()
+                    .and_then(parameter_name)
+                    .unwrap_or_default();
+                return Err(empty(&name, template));
+            }
+            (true, Some(_)) => {}
+            (false, Some(literal)) if literal == expected => {}
+            (false, _) => return Err(changed(culprit().as_deref(), template)),
         }
     }
     if actual.next().is_some() {
-        return Err(changed(culprit.as_deref(), template));
+        return Err(changed(culprit().as_deref(), template));
     }
     Ok(())
 }
@@ -485,6 +620,27 @@ mod tests {
     fn check(path: &str, operation: &str) -> Result<(), (String, String)> {
         let url = Url::parse(&format!("http://127.0.0.1/prefix{path}")).unwrap();
         check_path("/prefix", &url, operations::find(operation))
+    }
+
+    #[test]
+    fn message_headers_are_appended_with_their_repeats() {
+        let value = HeaderValue::from_static;
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", value("text/plain"));
+        headers.insert("upstash-label", value("request"));
+        let mut extra = HeaderMap::new();
+        extra.append("upstash-forward-a", value("1"));
+        extra.append("upstash-forward-a", value("2"));
+        extra.append("upstash-label", value("message"));
+        extra.append("upstash-forward-b", value("3"));
+        append_moved(&mut headers, extra);
+        let all = |name| -> Vec<_> { headers.get_all(name).iter().collect() };
+        assert_eq!(all("upstash-forward-a"), ["1", "2"]);
+        assert_eq!(all("upstash-label"), ["request", "message"]);
+        assert_eq!(all("upstash-forward-b"), ["3"]);
+        assert_eq!(all("content-type"), ["text/plain"]);
+        append_moved(&mut headers, HeaderMap::new());
+        assert_eq!(headers.len(), 6);
     }
 
     #[test]

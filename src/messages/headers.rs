@@ -104,14 +104,15 @@ pub(crate) fn render_message(
     mut message: Message,
     sending: Sending,
 ) -> Result<Rendered, InvalidInput> {
-    let destination = match &message.destination {
+    // Taken, not copied, like the body below: the message is this call's.
+    let destination = match &mut message.destination {
         Destination::Url(url) => {
             check_url("destination", url)?;
-            url.clone()
+            std::mem::take(url)
         }
         Destination::UrlGroup(name) => {
             check_name("destination", "URL group", name)?;
-            name.clone()
+            std::mem::take(name)
         }
         Destination::Api(api) => {
             let provider = api.request()?;
@@ -142,7 +143,7 @@ pub(crate) fn render_message(
             provider.destination
         }
     };
-    let body = message.body.clone()?;
+    let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
     let mut headers = Headers::default();
     for (name, value) in &message.headers {
         let lower = name.to_ascii_lowercase();
@@ -195,47 +196,57 @@ pub(crate) fn render_message(
         ));
     }
 
+    // Evaluated when compiling: a typed option's name costs nothing here.
+    macro_rules! named {
+        ($name:literal) => {
+            const { HeaderName::from_static($name) }
+        };
+    }
     if let Some(method) = &message.method {
         headers.option(
             "method",
-            "Upstash-Method",
+            named!("upstash-method"),
             delivery_method("method", method)?,
         )?;
     }
     if let Some(delay) = message.delay {
         headers.option(
             "delay",
-            "Upstash-Delay",
+            named!("upstash-delay"),
             &render("delay", delay, Units::WithDays)?,
         )?;
     }
     if let Some(time) = message.not_before {
         let secs = unix_seconds("not_before", time)?;
-        headers.option("not_before", "Upstash-Not-Before", &secs.to_string())?;
+        headers.option(
+            "not_before",
+            named!("upstash-not-before"),
+            &secs.to_string(),
+        )?;
     }
     if let Some(id) = &message.deduplication_id {
         if id.is_empty() {
             return Err(InvalidInput::new("deduplication_id", "is empty"));
         }
-        headers.option("deduplication_id", "Upstash-Deduplication-Id", id)?;
+        headers.option("deduplication_id", named!("upstash-deduplication-id"), id)?;
     }
     if message.content_based_deduplication {
         headers.option(
             "content_based_deduplication",
-            "Upstash-Content-Based-Deduplication",
+            named!("upstash-content-based-deduplication"),
             "true",
         )?;
     }
     if let Some(retries) = message.retries {
-        headers.option("retries", "Upstash-Retries", &retries.to_string())?;
+        headers.option("retries", named!("upstash-retries"), &retries.to_string())?;
     }
     if let Some(expression) = &message.retry_delay {
         retry_delay::check("retry_delay", expression)?;
-        headers.option("retry_delay", "Upstash-Retry-Delay", expression)?;
+        headers.option("retry_delay", named!("upstash-retry-delay"), expression)?;
     }
     if let Some(timeout) = message.timeout {
         let timeout = render_positive("timeout", timeout, Units::UpToHours)?;
-        headers.option("timeout", "Upstash-Timeout", &timeout)?;
+        headers.option("timeout", named!("upstash-timeout"), &timeout)?;
     }
     if let Some(callback) = &message.callback {
         headers.callback("callback", "Upstash-Callback", callback)?;
@@ -245,8 +256,8 @@ pub(crate) fn render_message(
     }
     if let Some(flow_control) = &message.flow_control {
         let (key, value) = flow_control.render()?;
-        headers.option("flow_control", "Upstash-Flow-Control-Key", &key)?;
-        headers.option("flow_control", "Upstash-Flow-Control-Value", &value)?;
+        headers.option("flow_control", named!("upstash-flow-control-key"), &key)?;
+        headers.option("flow_control", named!("upstash-flow-control-value"), &value)?;
     }
     if !message.labels.is_empty() {
         if let Some(bad) = message
@@ -259,7 +270,7 @@ pub(crate) fn render_message(
                 format!("`{bad}`: a label must be non-empty and without commas"),
             ));
         }
-        headers.option("label", "Upstash-Label", &message.labels.join(","))?;
+        headers.option("label", named!("upstash-label"), &message.labels.join(","))?;
     }
     let mut redact: Vec<String> = Vec::new();
     if message.redact_body {
@@ -278,7 +289,7 @@ pub(crate) fn render_message(
         redact.push(format!("header[{name}]"));
     }
     if !redact.is_empty() {
-        headers.option("redact", "Upstash-Redact-Fields", &redact.join(","))?;
+        headers.option("redact", named!("upstash-redact-fields"), &redact.join(","))?;
     }
     if let Some(content_type) = &message.content_type {
         HeaderValue::from_str(content_type).map_err(|_| {
@@ -339,11 +350,17 @@ impl Headers {
     }
 
     /// A header a typed option sets; refused if a raw header already set it,
-    /// so that neither value is dropped in silence.
-    fn option(&mut self, field: &'static str, name: &str, value: &str) -> Result<(), InvalidInput> {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| InvalidInput::new(field, format!("`{name}` is not a header name")))?;
-        if self.map.contains_key(&header) {
+    /// so that neither value is dropped in silence. The name is a
+    /// `HeaderName` already (most are static): parsing it, and copying the
+    /// parsed name with the request for a retry, would cost an allocation
+    /// each on every publish.
+    fn option(
+        &mut self,
+        field: &'static str,
+        name: HeaderName,
+        value: &str,
+    ) -> Result<(), InvalidInput> {
+        if self.map.contains_key(&name) {
             return Err(InvalidInput::new(
                 field,
                 format!("`{name}` is also given with Message::header; set it one way"),
@@ -355,7 +372,7 @@ impl Headers {
                 format!("`{value}` has a character HTTP headers cannot carry"),
             )
         })?;
-        self.map.insert(header, value);
+        self.map.insert(name, value);
         Ok(())
     }
 
@@ -366,21 +383,26 @@ impl Headers {
         callback: &Callback,
     ) -> Result<(), InvalidInput> {
         check_url(field, &callback.url)?;
-        self.option(field, prefix, &callback.url)?;
+        let name = |suffix: &str| {
+            let name = format!("{prefix}{suffix}");
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| InvalidInput::new(field, format!("`{name}` is not a header name")))
+        };
+        self.option(field, name("")?, &callback.url)?;
         if let Some(method) = &callback.method {
             let method = delivery_method(field, method)?;
-            self.option(field, &format!("{prefix}-Method"), method)?;
+            self.option(field, name("-Method")?, method)?;
         }
         if let Some(timeout) = callback.timeout {
             let timeout = render_positive(field, timeout, Units::UpToHours)?;
-            self.option(field, &format!("{prefix}-Timeout"), &timeout)?;
+            self.option(field, name("-Timeout")?, &timeout)?;
         }
         if let Some(retries) = callback.retries {
-            self.option(field, &format!("{prefix}-Retries"), &retries.to_string())?;
+            self.option(field, name("-Retries")?, &retries.to_string())?;
         }
         if let Some(expression) = &callback.retry_delay {
             retry_delay::check(field, expression)?;
-            self.option(field, &format!("{prefix}-Retry-Delay"), expression)?;
+            self.option(field, name("-Retry-Delay")?, expression)?;
         }
         for (name, value) in &callback.headers {
             self.raw(

@@ -93,42 +93,69 @@ pub struct Publish<'a> {
     message: Message,
 }
 
-impl Publish<'_> {
+impl<'a> Publish<'a> {
     /// Checks the message and sends it. Nothing is sent if a check fails.
-    pub async fn send(self) -> Result<Published, Error> {
-        let sending = if self.queue.is_some() {
+    pub fn send(self) -> impl Future<Output = Result<Published, Error>> + 'a {
+        // Checked and rendered here, not in the future, which keeps only
+        // what goes on the wire: publishes are often spawned or collected
+        // by the thousand, and moving a future copies all of it.
+        let Publish {
+            client,
+            queue,
+            message,
+        } = self;
+        let sending = if queue.is_some() {
             Sending::Enqueue
         } else {
             Sending::Publish
         };
-        let Rendered {
-            destination,
-            content_type,
-            headers,
-            body,
-        } = render_message(self.message, sending)?;
-        let api = self.client.api_with_headers(headers);
-        match self.queue {
-            None => {
-                let call = api.publish_message().destination(destination).body(body);
-                let call = match content_type {
-                    Some(content_type) => call.content_type(content_type),
-                    None => call,
-                };
-                send(call.send()).await.map(Published::from)
+        let checked = render_message(message, sending).and_then(|rendered| {
+            if let Some(queue) = &queue {
+                check_name("queue_name", "queue", queue)?;
             }
-            Some(queue) => {
-                check_name("queue_name", "queue", &queue)?;
-                let call = api
-                    .enqueue_message()
-                    .queue_name(queue)
-                    .destination(destination)
-                    .body(body);
-                let call = match content_type {
-                    Some(content_type) => call.content_type(content_type),
-                    None => call,
-                };
-                send(call.send()).await.map(Published::from)
+            let Rendered {
+                destination,
+                content_type,
+                headers,
+                body,
+            } = rendered;
+            Ok((
+                client.api_with_headers(headers),
+                destination,
+                content_type,
+                body,
+            ))
+        });
+        async move {
+            // The client is borrowed where it lies: a binding of its own
+            // would take a second place in the future.
+            let (api, destination, content_type, body) = match checked {
+                Ok((ref api, destination, content_type, body)) => {
+                    (api, destination, content_type, body)
+                }
+                Err(invalid) => return Err(invalid.into()),
+            };
+            match queue {
+                None => {
+                    let call = api.publish_message().destination(destination).body(body);
+                    let call = match content_type {
+                        Some(content_type) => call.content_type(content_type),
+                        None => call,
+                    };
+                    send(call.send()).await.map(Published::from)
+                }
+                Some(queue) => {
+                    let call = api
+                        .enqueue_message()
+                        .queue_name(queue)
+                        .destination(destination)
+                        .body(body);
+                    let call = match content_type {
+                        Some(content_type) => call.content_type(content_type),
+                        None => call,
+                    };
+                    send(call.send()).await.map(Published::from)
+                }
             }
         }
     }

@@ -158,7 +158,7 @@ async fn read(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, 
             .push(&chunk)
             .map_err(|OverLimit| VerifyRejection::Refused(VerifyError::BodyTooLarge { limit }))?;
     }
-    Ok(Bytes::from(bytes.into_vec()))
+    Ok(bytes.into_bytes())
 }
 
 impl<S, T> FromRequest<S> for VerifiedJson<T>

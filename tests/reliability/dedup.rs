@@ -255,3 +255,38 @@ async fn retries_add_only_the_deduplication_header() {
         (&retrying.target, &retrying.body)
     );
 }
+
+/// The request kept for the next attempt is the whole request, with a
+/// small body (copied) and a large one (shared): the retry carries every
+/// header (the message's own, forwarded ones, the deduplication id) and
+/// every byte again.
+#[tokio::test]
+async fn a_retry_is_the_same_request_whatever_its_body_size() {
+    use qstash::messages::{Destination, Message};
+
+    for size in [12, 64 * 1024] {
+        let server = FaultServer::start(lose_the_first_answer()).await;
+        let clock = FakeClock::new();
+        let body = "b".repeat(size);
+        let message = Message::new(Destination::url(DESTINATION))
+            .text(body.clone())
+            .retries(2)
+            .header("X-Tenant", "acme");
+        server
+            .client(&clock)
+            .messages()
+            .publish(message)
+            .send()
+            .await
+            .expect("second attempt");
+        let requests = server.received();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].body, body.as_bytes());
+        assert_eq!(requests[0].body, requests[1].body);
+        assert_eq!(requests[0].target, requests[1].target);
+        assert_eq!(requests[0].headers, requests[1].headers);
+        for name in ["upstash-retries", "upstash-forward-x-tenant", DEDUP] {
+            assert!(requests[1].header(name).is_some(), "{name} on the retry");
+        }
+    }
+}
