@@ -179,7 +179,14 @@ impl DeleteQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().delete_queue().queue_name(name).send_ignoring_answer()).await
+        send(
+            self.client
+                .api()
+                .delete_queue()
+                .queue_name(name)
+                .send_ignoring_answer(),
+        )
+        .await
     }
 }
 
@@ -195,7 +202,14 @@ impl PauseQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().pause_queue().queue_name(name).send_ignoring_answer()).await
+        send(
+            self.client
+                .api()
+                .pause_queue()
+                .queue_name(name)
+                .send_ignoring_answer(),
+        )
+        .await
     }
 }
 
@@ -211,6 +225,13 @@ impl ResumeQueue<'_> {
     /// Sends the request.
     pub async fn send(self) -> Result<(), Error> {
         let name = queue_name(&self.queue_name)?;
-        send(self.client.api().resume_queue().queue_name(name).send_ignoring_answer()).await
+        send(
+            self.client
+                .api()
+                .resume_queue()
+                .queue_name(name)
+                .send_ignoring_answer(),
+        )
+        .await
     }
 }

@@ -105,7 +105,10 @@ into_generated!(
 /// A generated struct from its typify builder (`types::builder::X`). Fails
 /// only if the spec made a field required that the layer does not set;
 /// `field` names the value in the error.
-pub(crate) fn build<B, T>(field: impl Into<Cow<'static, str>>, builder: B) -> Result<T, InvalidInput>
+pub(crate) fn build<B, T>(
+    field: impl Into<Cow<'static, str>>,
+    builder: B,
+) -> Result<T, InvalidInput>
 where
     T: TryFrom<B>,
     T::Error: Display,

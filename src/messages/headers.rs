@@ -74,7 +74,10 @@ const TYPED_HEADERS: &[(&str, &str)] = &[
     ),
     ("upstash-cron", "Schedules::create"),
     ("upstash-schedule-id", "CreateSchedule::schedule_id"),
-    ("upstash-queue-name", "CreateSchedule::queue or Messages::enqueue"),
+    (
+        "upstash-queue-name",
+        "CreateSchedule::queue or Messages::enqueue",
+    ),
 ];
 
 /// The typed option that sets the raw header `lower` (lower case), if any.

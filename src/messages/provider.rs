@@ -82,10 +82,14 @@ impl fmt::Debug for Resend {
 /// Which LLM service, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum LlmProvider {
-    OpenAi { organization: Option<String> },
+    OpenAi {
+        organization: Option<String>,
+    },
     Anthropic,
     /// Any OpenAI-compatible API at this base URL.
-    Custom { base_url: String },
+    Custom {
+        base_url: String,
+    },
     /// QStash's own LLM endpoint (deprecated upstream).
     Upstash,
 }
@@ -186,7 +190,10 @@ impl ProviderApi {
     pub(crate) fn request(&self) -> Result<ProviderRequest, InvalidInput> {
         let empty_token = |token: &str| {
             if token.is_empty() {
-                Err(InvalidInput::new("destination", "the provider's token is empty"))
+                Err(InvalidInput::new(
+                    "destination",
+                    "the provider's token is empty",
+                ))
             } else {
                 Ok(())
             }
@@ -194,7 +201,11 @@ impl ProviderApi {
         match self {
             ProviderApi::Email(resend) => {
                 empty_token(&resend.token)?;
-                let route = if resend.batch { "emails/batch" } else { "emails" };
+                let route = if resend.batch {
+                    "emails/batch"
+                } else {
+                    "emails"
+                };
                 Ok(ProviderRequest {
                     destination: format!("https://api.resend.com/{route}"),
                     is_url: true,
