@@ -102,6 +102,9 @@ fn publish(c: &mut Criterion) {
         .base_url(&base_url)
         .build()
         .expect("qstash client");
+    // The qstash client carries its own TLS configuration; a bare reqwest
+    // client needs the process-wide provider (with a rustls feature).
+    qstash::install_crypto_provider();
     let bare = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
