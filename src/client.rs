@@ -343,8 +343,9 @@ impl ClientBuilder {
     }
 
     /// Send requests with this `reqwest::Client` (its proxy, TLS and pool
-    /// settings) instead of one the builder creates. With the default
-    /// `rustls` feature, call [`install_crypto_provider`] before building it.
+    /// settings) instead of one the builder creates. With a rustls feature,
+    /// see [`install_crypto_provider`](crate::install_crypto_provider) for
+    /// the steps to build it.
     ///
     /// The builder's own client follows no redirect and sends no `Referer`.
     /// This one keeps its own policy, which the crate cannot change:
@@ -395,6 +396,13 @@ impl ClientBuilder {
     }
 
     /// Checks the settings and builds the client.
+    ///
+    /// The HTTP client it creates (unless [`http_client`](Self::http_client)
+    /// gave one) gets its TLS from the crate's features and sets no
+    /// process-wide state: see [Features](crate#features). Without a TLS
+    /// feature an `https://` server is [`ConfigError::TlsNotEnabled`];
+    /// with rustls, a system without root certificates is
+    /// [`ConfigError::Tls`].
     pub fn build(self) -> Result<Client, ConfigError> {
         let token = self.token.ok_or(ConfigError::MissingToken)?;
         let credentials = Credentials::new(&token, self.auth_mode)?;
@@ -409,16 +417,15 @@ impl ClientBuilder {
             }
             Some(client) => client,
             None => {
-                #[cfg(feature = "rustls")]
-                install_crypto_provider();
-                reqwest::Client::builder()
+                let builder = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     // QStash never redirects; following one would re-send
                     // the request, body, forwarded headers and (in
                     // query-token mode, through `Referer`) the token to
                     // wherever it points.
                     .redirect(reqwest::redirect::Policy::none())
-                    .referer(false)
+                    .referer(false);
+                crate::tls::configure(builder, &base_url)?
                     .build()
                     .map_err(ConfigError::Http)?
             }
@@ -444,28 +451,5 @@ impl ClientBuilder {
         Ok(Client {
             api: api::Client::new_with_client(&base_url, http_client, config),
         })
-    }
-}
-
-/// Makes ring the process's rustls crypto provider, unless one is set.
-///
-/// With the default `rustls` feature, reqwest is built without a crypto
-/// provider of its own (its default, aws-lc, needs a long native build), and
-/// building a `reqwest::Client` with none installed panics inside reqwest.
-/// [`ClientBuilder::build`] calls this before it builds its HTTP client; call
-/// it yourself before building a `reqwest::Client` to pass to
-/// [`ClientBuilder::http_client`]. Calling it more than once is harmless.
-///
-/// ```
-/// qstash::install_crypto_provider();
-/// let http = reqwest::Client::builder().build()?;
-/// let client = qstash::Client::builder().token("my-token").http_client(http).build()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[cfg(feature = "rustls")]
-pub fn install_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Losing a race with another thread installing one is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }

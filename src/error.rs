@@ -613,4 +613,18 @@ pub enum ConfigError {
     /// reqwest could not build its client (for example, TLS setup failed).
     #[error("could not build the HTTP client: {0}")]
     Http(#[source] reqwest::Error),
+    /// The TLS configuration of the builder's HTTP client could not be
+    /// made, for example because the system has no root certificates.
+    #[error("could not set up TLS for the HTTP client: {0}")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server URL is `https://`, but the crate was built without a TLS
+    /// feature (`rustls`, `rustls-aws-lc-rs` or `native-tls`).
+    #[error(
+        "`{url}` needs TLS, but qstash was built without a TLS feature: enable `rustls` \
+         (the default), `rustls-aws-lc-rs` or `native-tls`, or use an http:// server"
+    )]
+    TlsNotEnabled {
+        /// The server URL.
+        url: String,
+    },
 }

@@ -74,6 +74,25 @@
 //!   hand-written layer does not cover.
 //! - [`retry`]: which calls are retried and when ([`RetryPolicy`], on by
 //!   default), and how a retried publish stays one message.
+//!
+//! # Features
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `rustls` (default) | HTTPS through rustls, with the ring crypto provider and the platform's certificate verifier |
+//! | `rustls-aws-lc-rs` | HTTPS through rustls with the aws-lc-rs provider instead (a longer native build) |
+//! | `native-tls` | HTTPS through the platform's TLS library (OpenSSL on Linux) |
+//! | `axum` | `VerifiedBody` and `VerifiedJson` as axum extractors |
+//! | `actix-web` | the same types as actix-web extractors |
+//! | `tower` | `VerifyLayer`, verifying deliveries in front of any tower service (axum, tonic, hyper) |
+//! | `dev-server` | the local QStash server, `dev_server`, and the `qstash-dev-server` binary |
+//!
+//! The client [`ClientBuilder::build`] creates gets its TLS configuration
+//! from these features and sets no process-wide state (no rustls crypto
+//! provider is installed). An explicitly enabled backend wins over the
+//! default one: `native-tls`, then `rustls-aws-lc-rs`, then `rustls`. With
+//! none of them, `http://` servers (the dev server, a local proxy) work and
+//! an `https://` server is [`ConfigError::TlsNotEnabled`] at build time.
 #![deny(missing_docs)]
 
 pub mod api;
@@ -88,11 +107,10 @@ mod hooks;
 mod operations;
 pub mod receiver;
 pub mod retry;
+mod tls;
 
 pub use api::types;
 pub use auth::{AuthMode, TOKEN_QUERY_PARAMETER};
-#[cfg(feature = "rustls")]
-pub use client::install_crypto_provider;
 pub use client::{
     Client, ClientBuilder, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -102,6 +120,7 @@ pub use error::{ConfigError, Error, ErrorBody, InvalidInput, RateLimit, RateLimi
 pub use hooks::USER_AGENT_VALUE;
 pub use receiver::{Claims, Delivery, Receiver, RequestVerifier, Signer, VerifyError};
 pub use retry::RetryPolicy;
+pub use tls::install_crypto_provider;
 
 // The hand-written areas over the generated client, each marked
 // `cfg(not(qstash_spec_check))`: the spec-history check

@@ -101,6 +101,10 @@ impl Clients {
     /// added too) and a bare `reqwest::Client` with the same timeout.
     pub fn new(server: SocketAddr) -> Clients {
         let base_url = format!("http://{server}");
+        // The qstash client carries its own TLS configuration; a bare
+        // reqwest client needs the process-wide provider (with a rustls
+        // feature), though these talk plain HTTP.
+        qstash::install_crypto_provider();
         Clients {
             qstash: qstash::Client::builder()
                 .token(TOKEN)

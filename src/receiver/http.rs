@@ -2,8 +2,9 @@
 //! framework shares. An extractor or middleware calls
 //! [`RequestVerifier::verify_head`] on the headers before reading the body,
 //! reads at most [`SignedHead::body_limit`] bytes, and finishes with
-//! [`SignedHead::verify_body`]; the axum extractors (feature `axum`) are
-//! that and nothing more.
+//! [`SignedHead::verify_body`]; the axum and actix-web extractors and the
+//! tower layer (features `axum`, `actix-web`, `tower`) are that and
+//! nothing more.
 
 use http::request::Parts;
 use http::{HeaderMap, Request, Uri};
@@ -73,6 +74,8 @@ pub struct SignedHead {
     claims: Claims,
     delivery: DeliveryHeaders,
     body_limit: usize,
+    /// The `Content-Length`, within the limit, if the request declared one.
+    declared: Option<u64>,
 }
 
 impl SignedHead {
@@ -80,6 +83,13 @@ impl SignedHead {
     /// [`VerifyError::BodyTooLarge`].
     pub fn body_limit(&self) -> usize {
         self.body_limit
+    }
+
+    /// The body length the request declared in `Content-Length`, within
+    /// the limit: a hint to size the buffer by, not a promise (the body
+    /// read may be shorter or longer, and is checked as it is).
+    pub fn declared_length(&self) -> Option<u64> {
+        self.declared
     }
 
     /// Checks the complete raw body against the signed hash.
@@ -176,6 +186,7 @@ impl RequestVerifier {
             claims,
             delivery,
             body_limit: self.max_body_bytes,
+            declared,
         })
     }
 

@@ -10,8 +10,9 @@
 //! from (the service's configured public base URL), QStash's delivery
 //! headers ([`DeliveryHeaders`]) and a body limit, in two steps any web
 //! framework can drive: [`RequestVerifier::verify_head`] before the body is
-//! read, [`SignedHead::verify_body`] after. The axum extractors (feature
-//! `axum`) are those two steps.
+//! read, [`SignedHead::verify_body`] after. The extractors `VerifiedBody`
+//! and `VerifiedJson` (features `axum` and `actix-web`) and the tower
+//! layer `VerifyLayer` (feature `tower`) are those two steps.
 //!
 //! Compared with the official TypeScript SDK, this verifier is stricter in
 //! two ways, both covered by the shared test vectors: the algorithm is pinned
@@ -33,28 +34,38 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix-web")]
+mod actix;
 #[cfg(feature = "axum")]
 mod axum;
 mod claims;
 mod error;
+#[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
+mod extract;
 mod headers;
 mod http;
 mod keys;
 mod signer;
 mod target;
 mod token;
+#[cfg(feature = "tower")]
+mod tower;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-#[cfg(feature = "axum")]
-pub use self::axum::{VerifiedBody, VerifiedJson, VerifyRejection};
 pub use self::claims::{Claims, KeySlot};
 pub use self::error::{Malformed, VerifyError};
+#[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
+pub use self::extract::{BodyError, VerifyRejection};
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use self::extract::{VerifiedBody, VerifiedJson};
 pub use self::headers::{DeliveryHeaders, REGION_HEADER, SIGNATURE_HEADER};
 pub use self::http::{DEFAULT_MAX_BODY_BYTES, RequestVerifier, SignedHead, Verified};
 pub use self::signer::Signer;
 pub use self::target::TrustedHeaders;
+#[cfg(feature = "tower")]
+pub use self::tower::{VerifiedRequestBody, VerifyLayer, VerifyResponseBody, VerifyService};
 pub use crate::config::Region;
 pub use crate::error::ConfigError;
 

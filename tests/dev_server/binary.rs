@@ -62,6 +62,9 @@ async fn it_prints_url_token_and_keys_and_serves() {
     let url = value("QSTASH_URL");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
+    // A bare reqwest client needs the process-wide provider (with a rustls
+    // feature); no in-process dev server installed it here.
+    qstash::install_crypto_provider();
     let keys = reqwest::Client::new()
         .get(format!("{url}/v2/keys"))
         .bearer_auth(DEFAULT_TOKEN)

@@ -1,0 +1,216 @@
+//! TLS by feature. The client the builder creates carries its own TLS
+//! configuration: building it and calling an HTTPS server installs no
+//! process-wide rustls provider. The server is on 127.0.0.1 with a
+//! certificate from a test CA (`tests/fixtures/tls/make.sh`) that the
+//! platform verifier (or OpenSSL, with `native-tls`) trusts through
+//! `SSL_CERT_FILE`, as it would a system CA: the production configuration,
+//! not one made for the test. Without a TLS feature, an `https://` server
+//! is a `ConfigError` at build time.
+//!
+//! Nothing in this test binary installs a rustls provider, so the checks
+//! that none is installed mean what they say.
+
+use std::sync::Once;
+
+use qstash::Client;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+
+/// Makes the test CA the system's root store, before any client is built.
+fn trust_test_ca() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: every test of this binary calls this first and waits for
+        // it, so no other thread reads the environment meanwhile.
+        unsafe { std::env::set_var("SSL_CERT_FILE", format!("{FIXTURES}/ca.pem")) };
+        // With a directory set too, the platform verifier would add its
+        // certificates (the system's, where it points there).
+        unsafe { std::env::remove_var("SSL_CERT_DIR") };
+    });
+}
+
+fn no_process_wide_provider() -> bool {
+    rustls::crypto::CryptoProvider::get_default().is_none()
+}
+
+#[test]
+fn building_a_client_installs_no_process_wide_provider() {
+    trust_test_ca();
+    let builder = Client::builder().token("token");
+    // With TLS, the default (https) server; without, a local http one.
+    #[cfg(not(any(
+        feature = "rustls",
+        feature = "rustls-aws-lc-rs",
+        feature = "native-tls"
+    )))]
+    let builder = builder.base_url("http://127.0.0.1:8080");
+    builder.build().expect("client");
+    assert!(no_process_wide_provider());
+}
+
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "rustls-aws-lc-rs",
+    feature = "native-tls"
+)))]
+#[test]
+fn without_tls_an_https_server_is_a_config_error() {
+    trust_test_ca();
+    for url in ["https://qstash.upstash.io", "https://127.0.0.1:8443/qstash"] {
+        let error = Client::builder()
+            .token("token")
+            .base_url(url)
+            .build()
+            .expect_err("https without TLS");
+        assert!(
+            matches!(&error, qstash::ConfigError::TlsNotEnabled { url: shown } if shown == url),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("rustls") && text.contains("native-tls"),
+            "{text}"
+        );
+    }
+    // The default server is https too.
+    assert!(matches!(
+        Client::builder().token("token").build(),
+        Err(qstash::ConfigError::TlsNotEnabled { .. })
+    ));
+}
+
+#[cfg(any(
+    feature = "rustls",
+    feature = "rustls-aws-lc-rs",
+    feature = "native-tls"
+))]
+mod https {
+    use std::sync::{Arc, Mutex};
+
+    use qstash::{Client, Error};
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+    use tokio_rustls::LazyConfigAcceptor;
+
+    use super::{FIXTURES, no_process_wide_provider, trust_test_ca};
+
+    /// An HTTPS server answering every request with signing keys, which
+    /// records the ALPN protocols each client offers.
+    struct Server {
+        url: String,
+        offers: Arc<Mutex<Vec<Vec<String>>>>,
+    }
+
+    async fn serve(ip: &str) -> Server {
+        let certs = CertificateDer::pem_file_iter(format!("{FIXTURES}/server.pem"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(format!("{FIXTURES}/server.key")).unwrap();
+        // The server's provider is its own, not installed process-wide.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind((ip, 0)).await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let offers = Arc::new(Mutex::new(Vec::new()));
+        let recorded = offers.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream);
+                let Ok(start) = acceptor.await else { continue };
+                let offered = start
+                    .client_hello()
+                    .alpn()
+                    .map(|protocols| {
+                        protocols
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                recorded.lock().unwrap().push(offered);
+                let Ok(mut tls) = start.into_stream(config.clone()).await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    // One request head (no body: GET), at most 64 KiB of it.
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 1 << 16 {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let body = r#"{"current":"sig_tls_current","next":"sig_tls_next"}"#;
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.write_all(response.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        Server { url, offers }
+    }
+
+    fn client(url: &str) -> Client {
+        Client::builder()
+            .token("token")
+            .base_url(url)
+            .no_retries()
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_builders_client_calls_an_https_server_its_platform_trusts() {
+        trust_test_ca();
+        let server = serve("127.0.0.1").await;
+        let keys = client(&server.url).signing_keys().get().send().await;
+        let keys = keys.expect("the test CA is trusted through the platform's store");
+        assert_eq!(keys.current.as_deref(), Some("sig_tls_current"));
+        // reqwest's own offer with HTTP/2 compiled in; the server chose
+        // HTTP/1.1 by offering nothing.
+        assert_eq!(*server.offers.lock().unwrap(), [["h2", "http/1.1"]]);
+        assert!(no_process_wide_provider());
+    }
+
+    /// The certificate names 127.0.0.1 and localhost: served on 127.0.0.2,
+    /// it is refused, so the client verifies what it is given.
+    #[tokio::test]
+    async fn a_certificate_for_another_host_is_refused() {
+        trust_test_ca();
+        let server = serve("127.0.0.2").await;
+        let error = client(&server.url)
+            .signing_keys()
+            .get()
+            .send()
+            .await
+            .expect_err("the name does not match");
+        assert!(matches!(error, Error::Transport(_)), "{error:?}");
+        let chain =
+            std::iter::successors(Some(&error as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
+        assert!(chain.to_lowercase().contains("certificate"), "{chain}");
+        assert_eq!(server.offers.lock().unwrap().len(), 1);
+        assert!(no_process_wide_provider());
+    }
+}
