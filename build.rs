@@ -4,19 +4,35 @@
 //! → progenitor (`build/generate.rs`) → `$OUT_DIR/qstash_api.rs`, included by
 //! `src/api.rs`. `QSTASH_OPENAPI_SPEC=<path>` generates from another
 //! spec file instead; the spec-history check uses it.
+//!
+//! Only the `client` feature has a generated part: without it (a
+//! receiver-only build) this script does nothing, and the generator is not
+//! compiled at all.
 
+#[cfg(feature = "client")]
 #[path = "build/corrections.rs"]
 mod corrections;
+#[cfg(feature = "client")]
 #[path = "build/generate.rs"]
 mod generate;
+#[cfg(feature = "client")]
 #[path = "build/operation_names.rs"]
 mod operation_names;
 
+#[cfg(feature = "client")]
 use std::path::{Path, PathBuf};
+#[cfg(feature = "client")]
 use std::{env, fs};
 
+#[cfg(feature = "client")]
 const SPEC_ENV: &str = "QSTASH_OPENAPI_SPEC";
 
+#[cfg(not(feature = "client"))]
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+}
+
+#[cfg(feature = "client")]
 fn main() {
     if let Err(message) = run() {
         // A build script reports through its exit status; the message says
@@ -26,6 +42,7 @@ fn main() {
     }
 }
 
+#[cfg(feature = "client")]
 fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
@@ -62,6 +79,7 @@ fn run() -> Result<(), String> {
 /// The operations of the spec being built, with their classes from
 /// `build/operation_names.rs`, as Rust source for `src/operations.rs`: the
 /// table, and a `match` from operation name to row.
+#[cfg(feature = "client")]
 fn operation_table(operations: &[(String, String, String)]) -> String {
     use operation_names::{Guard, Retry};
 
@@ -94,6 +112,7 @@ fn operation_table(operations: &[(String, String, String)]) -> String {
     )
 }
 
+#[cfg(feature = "client")]
 fn write(path: &Path, contents: &str) -> Result<(), String> {
     fs::write(path, contents).map_err(|e| format!("writing {}: {e}", path.display()))
 }

@@ -9,13 +9,11 @@ use memchr::memmem;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use url::Url;
 
-use crate::error::ConfigError;
+use crate::config_error::ConfigError;
+use crate::secret::REDACTED;
 
 /// The query parameter QStash reads the token from in [`AuthMode::QueryParameter`].
 pub const TOKEN_QUERY_PARAMETER: &str = "qstash_token";
-
-/// What stands in for a secret in anything printable.
-pub(crate) const REDACTED: &str = "REDACTED";
 
 /// Tokens shorter than this are not looked for in answers: they would match
 /// ordinary text. QStash's tokens are about a hundred characters.
@@ -23,6 +21,7 @@ const SHORTEST_SCRUBBED: usize = 8;
 
 /// Where the token goes on each request. Both forms are in the QStash spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AuthMode {
     /// `Authorization: Bearer <token>` (the default, and what the official SDKs send).
     #[default]

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use crate::api;
 use crate::auth::{AuthMode, Credentials};
-use crate::config::{EnvSettings, Region, normalize_base_url, process_env, resolve_env};
-use crate::error::ConfigError;
+use crate::config::{EnvSettings, normalize_base_url, resolve_env};
+use crate::config_error::ConfigError;
+use crate::env::process_env;
+use crate::region::Region;
 use crate::retry::{DeduplicationIds, RetryPolicy};
 
 /// Default limit for a whole request, unless the caller sets one.
@@ -240,7 +242,10 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token.as_ref().map(|_| crate::auth::REDACTED))
+            .field(
+                "token",
+                &self.token.as_ref().map(|_| crate::secret::REDACTED),
+            )
             .field("base_url", &self.base_url)
             .field("auth_mode", &self.auth_mode)
             .field("timeout", &self.timeout)

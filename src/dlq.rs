@@ -345,6 +345,7 @@ impl DeleteDlqMessagesByIds<'_> {
 
 /// What a bulk DLQ delete by filter did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DlqDeleted {
     /// How many messages QStash deleted.
     pub deleted: u64,
@@ -450,6 +451,7 @@ impl RetryDlqMessagesByIds<'_> {
 
 /// What a bulk DLQ retry by filter did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DlqRetried {
     /// The new messages' ids, one per retried DLQ message.
     pub responses: Vec<types::PublishResponse>,

@@ -19,6 +19,7 @@ use crate::Error;
 
 /// One page of a cursor-paginated list.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page, in QStash's order. May be short, or empty,
     /// even when more pages follow.
@@ -28,10 +29,10 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// A page from what QStash answered. QStash marks the last page by
-    /// leaving the cursor out; an empty cursor would ask for the first page
-    /// again, so it ends the list too.
-    pub(crate) fn new(items: Vec<T>, cursor: Option<String>) -> Page<T> {
+    /// A page from what QStash answered (or a fake of it, in a test). QStash
+    /// marks the last page by leaving the cursor out; an empty cursor would
+    /// ask for the first page again, so it ends the list too.
+    pub fn new(items: Vec<T>, cursor: Option<String>) -> Page<T> {
         Page {
             items,
             cursor: cursor.filter(|cursor| !cursor.is_empty()),

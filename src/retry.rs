@@ -25,83 +25,17 @@
 //! A repeated delete or cancel whose first answer was lost may answer 404:
 //! the first attempt did the work.
 
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::clock::{Clock, SystemClock};
 use crate::error::Refusal;
 use crate::operations::{Operation, Retry};
-
-/// A future that completes after a [`Clock::sleep`].
-pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Time as the retry loop sees it: what time it is, and waiting.
-///
-/// [`SystemClock`] is the real one. Tests put in a clock whose `sleep`
-/// returns at once and moves its time forward, so backoff is checked
-/// without waiting:
-///
-/// ```
-/// use std::sync::{Arc, Mutex};
-/// use std::time::{Duration, Instant, SystemTime};
-/// use qstash::retry::{Clock, Sleep};
-///
-/// /// Waits take no time; their sum is how far this clock has moved.
-/// #[derive(Debug, Clone, Default)]
-/// struct Instantaneous(Arc<Mutex<Duration>>);
-///
-/// impl Clock for Instantaneous {
-///     fn now(&self) -> SystemTime {
-///         SystemTime::UNIX_EPOCH + *self.0.lock().unwrap()
-///     }
-///     fn instant(&self) -> Instant {
-///         // Not the real elapsed time, only the waits: fine for a test.
-///         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-///         *START.get_or_init(Instant::now) + *self.0.lock().unwrap()
-///     }
-///     fn sleep(&self, duration: Duration) -> Sleep {
-///         *self.0.lock().unwrap() += duration;
-///         Box::pin(std::future::ready(()))
-///     }
-/// }
-///
-/// let policy = qstash::RetryPolicy::default().clock(Instantaneous::default());
-/// let client = qstash::Client::builder().token("t").retry(policy).build()?;
-/// # Ok::<(), qstash::ConfigError>(())
-/// ```
-pub trait Clock: fmt::Debug + Send + Sync + 'static {
-    /// Wall-clock time, to compare with a 429's reset timestamp.
-    fn now(&self) -> SystemTime;
-    /// Monotonic time, for the total-time budget of a call.
-    fn instant(&self) -> Instant;
-    /// Waits `duration`.
-    fn sleep(&self, duration: Duration) -> Sleep;
-}
-
-/// The real clock: system time and tokio's timer.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-
-    fn instant(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
 
 /// Default for [`RetryPolicy::max_attempts`].
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
@@ -206,7 +140,8 @@ impl RetryPolicy {
         self
     }
 
-    /// The clock that times waits and the budget; [`SystemClock`] by default.
+    /// The clock that times waits and the budget; [`SystemClock`] by default
+    /// (see [`Clock`] for a test clock whose waits take no time).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self

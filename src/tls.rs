@@ -13,7 +13,7 @@
 //! feature without `default-features = false` still gets what was asked
 //! for (reqwest also prefers native-tls when both are compiled).
 
-use crate::error::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Sets the TLS backend of `builder`, the client for `base_url`.
 #[cfg(feature = "native-tls")]

@@ -13,6 +13,7 @@ use crate::error::InvalidInput;
 /// Where QStash delivers a message: one URL, every endpoint of a URL group,
 /// or a provider's API (an email or LLM service QStash calls for you).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Destination {
     /// An `http://` or `https://` URL, query included.
     Url(String),

@@ -163,6 +163,7 @@ impl<'a> Publish<'a> {
 
 /// What QStash accepted for one message.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Published {
     /// Sent to a URL: its message id, and whether QStash dropped it as a
     /// duplicate of one accepted in the last 10 minutes.

@@ -6,8 +6,8 @@
 
 use std::fmt;
 
-use crate::auth::REDACTED;
 use crate::error::InvalidInput;
+use crate::secret::REDACTED;
 
 /// A provider's API as a message [destination](super::Destination::api).
 ///
@@ -26,6 +26,7 @@ use crate::error::InvalidInput;
 ///     .callback(Callback::new("https://example.com/api/answer"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProviderApi {
     /// An email provider.
     Email(Resend),

@@ -5,13 +5,14 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::error::{Malformed, VerifyError};
-use crate::config::Region;
+use crate::region::Region;
 
 /// Which key of a current/next pair verified the token.
 ///
 /// A delivery that only verifies with the next key means QStash has rotated
 /// keys: time to move the next key into the current slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeySlot {
     /// The current signing key.
     Current,

@@ -2,8 +2,8 @@
 
 use ring::hmac;
 
-use crate::config::env_var;
-use crate::error::ConfigError;
+use crate::config_error::ConfigError;
+use crate::env::env_var;
 
 /// A current/next key pair, prepared once so verification does not redo the
 /// HMAC key schedule per request.

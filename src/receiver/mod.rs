@@ -52,61 +52,34 @@ mod token;
 mod tower;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 pub use self::claims::{Claims, KeySlot};
 pub use self::error::{Malformed, VerifyError};
 #[cfg(any(feature = "axum", feature = "actix-web", feature = "tower"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "axum", feature = "actix-web", feature = "tower")))
+)]
 pub use self::extract::{BodyError, VerifyRejection};
 #[cfg(any(feature = "axum", feature = "actix-web"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix-web"))))]
 pub use self::extract::{VerifiedBody, VerifiedJson};
 pub use self::headers::{DeliveryHeaders, REGION_HEADER, SIGNATURE_HEADER};
 pub use self::http::{DEFAULT_MAX_BODY_BYTES, RequestVerifier, SignedHead, Verified};
 pub use self::signer::Signer;
 pub use self::target::TrustedHeaders;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use self::tower::{VerifiedRequestBody, VerifyLayer, VerifyResponseBody, VerifyService};
-pub use crate::config::Region;
-pub use crate::error::ConfigError;
+pub use crate::config_error::ConfigError;
+pub use crate::region::Region;
+
+use crate::clock::{Clock, SystemClock};
 
 use self::claims::WireClaims;
 use self::keys::KeyPair;
 use self::token::Token;
-
-/// A source of the current time, so verification can run at a fixed instant
-/// in tests and replays.
-///
-/// Any `Fn() -> u64` returning unix seconds is a clock:
-///
-/// ```
-/// # use qstash::receiver::Receiver;
-/// let receiver = Receiver::new("sig_a", "sig_b")?.clock(|| 1_767_225_660);
-/// # Ok::<(), qstash::ConfigError>(())
-/// ```
-pub trait Clock: Send + Sync {
-    /// Seconds since the unix epoch.
-    fn now_unix_secs(&self) -> u64;
-}
-
-impl<F: Fn() -> u64 + Send + Sync> Clock for F {
-    fn now_unix_secs(&self) -> u64 {
-        self()
-    }
-}
-
-/// The system clock, the default.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_secs(&self) -> u64 {
-        // A clock set before 1970 reads as 0, which fails the `nbf` check
-        // rather than panicking.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs())
-    }
-}
 
 /// What arrived with a delivery: the `Upstash-Signature` header value, the
 /// raw body, and optionally the URL it was received on and its region.
@@ -148,7 +121,7 @@ impl std::fmt::Debug for Delivery<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a credential for its body and URL until it expires.
         f.debug_struct("Delivery")
-            .field("signature", &crate::auth::REDACTED)
+            .field("signature", &crate::secret::REDACTED)
             .field("body_len", &self.body.len())
             .field("url", &self.url)
             .field("region", &self.region)
@@ -191,7 +164,7 @@ impl Receiver {
     ///
     /// A variable that is not valid UTF-8 is an error, as for the client.
     pub fn from_env() -> Result<Receiver, ConfigError> {
-        Receiver::from_lookup(crate::config::process_env)
+        Receiver::from_lookup(crate::env::process_env)
     }
 
     /// Reads `QSTASH_CURRENT_SIGNING_KEY` / `QSTASH_NEXT_SIGNING_KEY` and, for
@@ -255,8 +228,10 @@ impl Receiver {
         self
     }
 
-    /// Replaces the system clock.
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Receiver {
+    /// Replaces the system clock: tokens' `exp` and `nbf` are checked
+    /// against `clock`'s [`now`](Clock::now) (see [`Clock`] for a clock
+    /// set to a chosen instant, to replay a delivery).
+    pub fn clock(mut self, clock: impl Clock) -> Receiver {
         self.clock = Arc::new(clock);
         self
     }
@@ -268,7 +243,7 @@ impl Receiver {
 
     /// The receiver's clock, in unix seconds.
     pub(crate) fn now(&self) -> u64 {
-        self.clock.now_unix_secs()
+        crate::clock::unix_secs(&*self.clock)
     }
 
     /// Verifies a delivery as of `now` (unix seconds).
@@ -369,7 +344,7 @@ impl std::fmt::Debug for Receiver {
             .filter(|region| self.regional[region.index()].is_some())
             .collect();
         f.debug_struct("Receiver")
-            .field("keys", &crate::auth::REDACTED)
+            .field("keys", &crate::secret::REDACTED)
             .field("plain_pair", &self.plain.is_some())
             .field("regional_pairs", &regions)
             .field("tolerance_secs", &self.tolerance_secs)

@@ -9,8 +9,8 @@ use ring::hmac;
 use ring::rand::{SecureRandom as _, SystemRandom};
 
 use super::token::{STANDARD_HEADER, body_sha256};
-use super::{Clock as _, SystemClock};
-use crate::error::ConfigError;
+use crate::clock::{SystemClock, unix_secs};
+use crate::config_error::ConfigError;
 
 /// How long QStash's tokens are valid: `exp` is `iat` plus this.
 const LIFETIME_SECS: u64 = 300;
@@ -47,7 +47,7 @@ impl Signer {
     /// A token for delivering `body` to `url`, issued now with a fresh
     /// random `jti`.
     pub fn sign(&self, url: &str, body: &[u8]) -> String {
-        self.sign_at(url, body, SystemClock.now_unix_secs(), &fresh_jwt_id())
+        self.sign_at(url, body, unix_secs(&SystemClock), &fresh_jwt_id())
     }
 
     /// A token issued at `issued_at` (unix seconds) with the given `jti`,
@@ -82,7 +82,7 @@ impl Signer {
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
-            .field("key", &crate::auth::REDACTED)
+            .field("key", &crate::secret::REDACTED)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use http::{HeaderMap, Uri};
 
 use super::error::VerifyError;
 use super::headers::{self, Unreadable};
-use crate::error::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Request headers that say where a request was sent, trusted only when
 /// asked for with [`RequestVerifier::trusting_headers`](super::RequestVerifier::trusting_headers).
@@ -47,45 +47,60 @@ pub(super) enum UrlSource {
 }
 
 /// Checks a public base URL and drops its trailing slashes: scheme `http`
-/// or `https`, a host, no user, query or fragment.
+/// or `https`, a host, no user, query or fragment. (Parsed with `http`'s
+/// own URI type, which the receiver needs anyway, so that a receiver-only
+/// build compiles no URL library; a host must be ASCII, as in the URL
+/// QStash signs: use the punycode form of an internationalized name.)
 pub(super) fn public_base_url(base: &str) -> Result<String, ConfigError> {
     let invalid = |reason: &str| ConfigError::InvalidPublicUrl {
         url: shown(base),
         reason: reason.to_string(),
     };
-    let url = url::Url::parse(base.trim()).map_err(|_| {
-        invalid("not a URL; write it as QStash calls it, e.g. `https://api.example.com`")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("it has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "it has a user or password, which QStash never signs",
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
+    let base = base.trim();
+    // `Uri` drops a fragment silently: look for it (and a query) first.
+    if base.contains(['?', '#']) {
         return Err(invalid(
             "it has a query or fragment; the request's own path and query are appended to it",
         ));
     }
-    Ok(base.trim().trim_end_matches('/').to_string())
+    let uri = base
+        .parse::<Uri>()
+        .ok()
+        .filter(|uri| uri.scheme().is_some());
+    let Some(uri) = uri else {
+        return Err(invalid(
+            "not a URL; write it as QStash calls it, e.g. `https://api.example.com`",
+        ));
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    if authority.contains('@') {
+        return Err(invalid(
+            "it has a user or password, which QStash never signs",
+        ));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    Ok(base.trim_end_matches('/').to_string())
 }
 
 /// A base URL as an error may show it: without user, password, query or
 /// fragment, where a secret may have been pasted.
 fn shown(base: &str) -> String {
-    match url::Url::parse(base.trim()) {
-        Ok(url) => {
-            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let host = url.host_str().unwrap_or_default();
-            format!("{}://{host}{port}{}", url.scheme(), url.path())
+    let base = base.trim();
+    let before_secrets = base.split(['?', '#']).next().unwrap_or_default();
+    match before_secrets.parse::<Uri>() {
+        Ok(uri) if uri.scheme().is_some() => {
+            let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+            let host = uri.host().unwrap_or_default();
+            let scheme = uri.scheme_str().unwrap_or_default();
+            format!("{scheme}://{host}{port}{}", uri.path())
         }
-        Err(_) if !base.contains(['@', '?', '#']) => base.to_string(),
-        Err(_) => "(not shown: it has `@`, `?` or `#`)".to_string(),
+        _ if !base.contains(['@', '?', '#']) => base.to_string(),
+        _ => "(not shown: it has `@`, `?` or `#`)".to_string(),
     }
 }
 

@@ -270,3 +270,26 @@ async fn a_second_publish_with_the_same_deduplication_id_or_content_is_suppresse
     assert_eq!(dedup, None);
     assert_ne!(again, first);
 }
+
+/// One clock for the server and its receivers: a receiver following the
+/// server's manual clock sees a token signed now (with the system time)
+/// expire once that clock has moved past its five minutes (six, so that
+/// the second the server started in does not matter).
+#[tokio::test]
+async fn a_receiver_can_follow_the_servers_clock() {
+    let server = server(DevClock::manual()).await;
+    let receiver = server
+        .receiver()
+        .expect("keys")
+        .clock(server.clock().clone());
+    let token = qstash::receiver::Signer::new(DEFAULT_CURRENT_SIGNING_KEY)
+        .unwrap()
+        .sign("http://127.0.0.1/jobs", b"x");
+    let delivery = qstash::Delivery::new(&token, b"x");
+    assert!(receiver.verify(delivery).is_ok());
+    server.clock().advance(std::time::Duration::from_secs(360));
+    assert_eq!(
+        receiver.verify(delivery).unwrap_err(),
+        qstash::VerifyError::Expired
+    );
+}

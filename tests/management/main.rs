@@ -21,7 +21,7 @@ mod streams;
 
 use std::path::PathBuf;
 
-use qstash::retry::{Clock, Sleep};
+use qstash::clock::{Clock, Sleep};
 use qstash::{Client, RetryPolicy};
 use serde_json::{Value, json};
 use wiremock::matchers::any;

@@ -201,7 +201,7 @@ async fn burst_429_waits_until_its_reset_and_reports_the_limit_when_attempts_run
     let server = FaultServer::start(move |_, request| match request {
         None => Action::Accept,
         Some(_) => {
-            use qstash::retry::Clock;
+            use qstash::clock::Clock;
             let now = server_clock
                 .now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -71,14 +71,14 @@ async fn dropping_a_call_between_attempts_sends_nothing_more() {
     /// A clock whose waits never end, and which says when one begins.
     #[derive(Debug)]
     struct Pending(tokio::sync::mpsc::UnboundedSender<()>);
-    impl retry::Clock for Pending {
+    impl qstash::clock::Clock for Pending {
         fn now(&self) -> std::time::SystemTime {
             std::time::SystemTime::now()
         }
         fn instant(&self) -> std::time::Instant {
             std::time::Instant::now()
         }
-        fn sleep(&self, _: Duration) -> retry::Sleep {
+        fn sleep(&self, _: Duration) -> qstash::clock::Sleep {
             let _ = self.0.send(());
             Box::pin(std::future::pending())
         }
