@@ -1,7 +1,7 @@
 //! Publish a message and receive it, verified, on this machine.
 //!
 //! ```text
-//! cargo run --example quickstart
+//! cargo run --example quickstart --features dev-server,axum
 //! ```
 //!
 //! 1. With no `QSTASH_TOKEN` set, starts the embedded dev server

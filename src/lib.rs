@@ -259,6 +259,19 @@ pub use filters::{DlqFilter, LogFilter, LogState, MessageFilter};
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use pagination::{Page, Paginated};
 
+/// The README's Rust examples, compiled (and run, where not `no_run`) as
+/// doctests; the framework examples need their features, so this is
+/// there when every feature is.
+#[cfg(all(
+    doctest,
+    feature = "dev-server",
+    feature = "axum",
+    feature = "actix-web",
+    feature = "tower"
+))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The items most programs need: `use qstash::prelude::*;`.
 pub mod prelude {
     #[cfg(all(feature = "client", not(qstash_spec_check)))]

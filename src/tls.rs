@@ -15,47 +15,62 @@
 
 use crate::config_error::ConfigError;
 
-/// Sets the TLS backend of `builder`, the client for `base_url`.
-#[cfg(feature = "native-tls")]
+/// Sets the TLS backend of `builder`, the client for `base_url`: with no
+/// TLS feature there is none, and an `https://` server is refused here
+/// rather than failing on every call.
 pub(crate) fn configure(
     builder: reqwest::ClientBuilder,
-    _base_url: &str,
+    base_url: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if !ENABLED && url::Url::parse(base_url).is_ok_and(|url| url.scheme() == "https") {
+        return Err(ConfigError::TlsNotEnabled {
+            url: base_url.to_string(),
+        });
+    }
+    backend(builder)
+}
+
+/// Whether a TLS feature is on.
+const ENABLED: bool = cfg!(any(
+    feature = "native-tls",
+    feature = "rustls",
+    feature = "rustls-aws-lc-rs"
+));
+
+/// Sets the TLS backend the features choose on `builder`, for any server
+/// (the dev server's deliveries go to many).
+#[cfg(feature = "native-tls")]
+pub(crate) fn backend(
+    builder: reqwest::ClientBuilder,
 ) -> Result<reqwest::ClientBuilder, ConfigError> {
     // Explicit: with a rustls feature also on, reqwest would pick one by
     // its own rule.
     Ok(builder.tls_backend_native())
 }
 
-/// Sets the TLS backend of `builder`, the client for `base_url`.
+/// Sets the TLS backend the features choose on `builder`, for any server
+/// (the dev server's deliveries go to many).
 #[cfg(all(
     not(feature = "native-tls"),
     any(feature = "rustls", feature = "rustls-aws-lc-rs")
 ))]
-pub(crate) fn configure(
+pub(crate) fn backend(
     builder: reqwest::ClientBuilder,
-    _base_url: &str,
 ) -> Result<reqwest::ClientBuilder, ConfigError> {
     Ok(builder.tls_backend_preconfigured(rustls_config()?))
 }
 
-/// Sets the TLS backend of `builder`, the client for `base_url`: with no
-/// TLS feature there is none, and an `https://` server is refused here
-/// rather than failing on every call.
+/// With no TLS feature there is no backend to set: `https://` requests
+/// fail when sent.
 #[cfg(not(any(
     feature = "native-tls",
     feature = "rustls",
     feature = "rustls-aws-lc-rs"
 )))]
-pub(crate) fn configure(
+pub(crate) fn backend(
     builder: reqwest::ClientBuilder,
-    base_url: &str,
 ) -> Result<reqwest::ClientBuilder, ConfigError> {
-    match url::Url::parse(base_url) {
-        Ok(url) if url.scheme() == "https" => Err(ConfigError::TlsNotEnabled {
-            url: base_url.to_string(),
-        }),
-        _ => Ok(builder),
-    }
+    Ok(builder)
 }
 
 /// What reqwest would build with its own rustls backend, but with the

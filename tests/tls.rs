@@ -189,6 +189,56 @@ mod https {
         assert!(no_process_wide_provider());
     }
 
+    /// The dev server delivers over HTTPS with the same TLS configuration,
+    /// set on its own delivery client: starting it and delivering installs
+    /// no process-wide provider either.
+    #[cfg(feature = "dev-server")]
+    #[tokio::test]
+    async fn the_dev_server_delivers_to_an_https_endpoint_without_a_process_wide_provider() {
+        use qstash::types::LogEntryState;
+        use qstash::messages::{Destination, Message};
+
+        trust_test_ca();
+        let endpoint = serve("127.0.0.1").await;
+        let dev = qstash::dev_server::DevServer::builder()
+            .start()
+            .await
+            .expect("the dev server starts");
+        // GET: the test server reads a request head, and no body.
+        let message = Message::new(Destination::url(format!("{}/jobs", endpoint.url)))
+            .method(http::Method::GET);
+        let published = dev
+            .client()
+            .unwrap()
+            .messages()
+            .publish(message)
+            .send()
+            .await
+            .expect("published");
+        let id = published.message_ids()[0].to_owned();
+        // A generous guard, not a wait: a delivery on this machine takes
+        // milliseconds, and a failing handshake is logged as an error first.
+        let delivered = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            dev.wait_for_log(|entry| {
+                entry.message_id.as_deref() == Some(&*id)
+                    && matches!(
+                        entry.state,
+                        Some(LogEntryState::Delivered | LogEntryState::Error)
+                    )
+            }),
+        )
+        .await
+        .expect("the delivery ends");
+        assert_eq!(
+            delivered.state,
+            Some(LogEntryState::Delivered),
+            "{delivered:?}"
+        );
+        assert_eq!(*endpoint.offers.lock().unwrap(), [["h2", "http/1.1"]]);
+        assert!(no_process_wide_provider());
+    }
+
     /// The certificate names 127.0.0.1 and localhost: served on 127.0.0.2,
     /// it is refused, so the client verifies what it is given.
     #[tokio::test]

@@ -53,7 +53,7 @@ pub enum StartError {
         /// Why it failed.
         source: std::io::Error,
     },
-    /// A signing key was empty.
+    /// A signing key was empty, or the deliveries' TLS could not be set up.
     #[error(transparent)]
     Config(#[from] crate::ConfigError),
     /// The HTTP client for deliveries could not be built.

@@ -373,12 +373,14 @@ mod tests {
     use crate::dev_server::{DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY, DEFAULT_TOKEN};
 
     fn shared() -> Shared {
-        crate::install_crypto_provider();
         Shared::new(
             SigningKeys::new(DEFAULT_CURRENT_SIGNING_KEY, DEFAULT_NEXT_SIGNING_KEY).unwrap(),
             DevClock::manual(),
             DEFAULT_TOKEN.to_owned(),
-            reqwest::Client::new(),
+            crate::tls::backend(reqwest::Client::builder())
+                .unwrap()
+                .build()
+                .unwrap(),
             Limits::default(),
             SocketAddr::from(([127, 0, 0, 1], 1)),
         )

@@ -292,8 +292,9 @@ impl DevServerBuilder {
     /// tokio runtime.
     pub async fn start(self) -> Result<DevServer, StartError> {
         let keys = SigningKeys::new(&self.current_key, &self.next_key)?;
-        crate::install_crypto_provider();
-        let http = reqwest::Client::builder().build()?;
+        // Its own TLS configuration, like the client's: a dev server in a
+        // program sets no process-wide rustls provider.
+        let http = crate::tls::backend(reqwest::Client::builder())?.build()?;
         let listener =
             TcpListener::bind(self.address)
                 .await
