@@ -195,8 +195,8 @@ mod https {
     #[cfg(feature = "dev-server")]
     #[tokio::test]
     async fn the_dev_server_delivers_to_an_https_endpoint_without_a_process_wide_provider() {
-        use qstash::types::LogEntryState;
         use qstash::messages::{Destination, Message};
+        use qstash::types::LogEntryState;
 
         trust_test_ca();
         let endpoint = serve("127.0.0.1").await;
