@@ -80,6 +80,16 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             operations.len()
         ));
     }
+    let mut answers = AnswersReadOnce::default();
+    syn::visit_mut::visit_file_mut(&mut answers, &mut file);
+    if answers.sends != 2 * operations.len() || answers.posts != answers.sends {
+        warnings.push(format!(
+            "the generated code changed shape: {} of {} sends go through `crate::hooks::exec`, {} `post` hook calls removed",
+            answers.sends,
+            2 * operations.len(),
+            answers.posts
+        ));
+    }
     let opened = open_server_enums(&mut file, &server_enums);
     if let Some(missing) = server_enums.iter().find(|name| !opened.contains(name)) {
         warnings.push(format!(
@@ -299,6 +309,78 @@ fn is_success(pattern: &syn::Pat) -> bool {
             code(&syn::Expr::Lit(literal.clone())).is_some_and(|code| (200..300).contains(&code))
         }
         _ => false,
+    }
+}
+
+/// Every `send` takes its answer from `crate::hooks::exec`, which has read
+/// the body within the attempt (so that an answer cut short is retried)
+/// and taken the token out, as a `crate::hooks::Answer`: the answer is
+/// decoded from the bytes already read, where progenitor's
+/// `ResponseValue::from_response` would need a new `reqwest::Response` to
+/// read them again (rebuilt on every call, with its headers copied). Only
+/// an answer the spec does not declare becomes a `reqwest::Response` again,
+/// for `Error::UnexpectedResponse`. The `post` hook, which would see the
+/// `reqwest::Response`, goes: the crate has none.
+///
+/// - `client.exec(request, &info)` → `crate::hooks::exec(client, request, &info)`;
+/// - `client.post(&result, &info).await?;` → removed;
+/// - `ResponseValue::from_response(response).await` → `response.decode()`;
+/// - `ResponseValue::empty(response)` → `response.empty()`;
+/// - `Error::UnexpectedResponse(response)` →
+///   `Error::UnexpectedResponse(response.into_response())`.
+#[derive(Default)]
+struct AnswersReadOnce {
+    sends: usize,
+    posts: usize,
+}
+
+impl VisitMut for AnswersReadOnce {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|statement| {
+            !statement
+                .to_token_stream()
+                .to_string()
+                .starts_with("client . post (& result")
+        });
+        self.posts += before - block.stmts.len();
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let is_path = |expr: &syn::Expr, name: &str| matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name));
+        let called = |expr: &syn::Expr, function: &str| match expr {
+            syn::Expr::Call(call)
+                if call.args.len() == 1
+                    && is_path(&call.args[0], "response")
+                    && call.func.to_token_stream().to_string() == function =>
+            {
+                true
+            }
+            _ => false,
+        };
+        match expr {
+            syn::Expr::MethodCall(call)
+                if call.method == "exec" && is_path(&call.receiver, "client") =>
+            {
+                let args = &call.args;
+                *expr = syn::parse_quote!(crate::hooks::exec(client, #args));
+                self.sends += 1;
+            }
+            syn::Expr::Await(waiting)
+                if called(&waiting.base, "ResponseValue :: from_response") =>
+            {
+                *expr = syn::parse_quote!(response.decode());
+            }
+            _ if called(expr, "ResponseValue :: empty") => {
+                *expr = syn::parse_quote!(response.empty());
+            }
+            _ if called(expr, "Error :: UnexpectedResponse") => {
+                *expr = syn::parse_quote!(Error::UnexpectedResponse(response.into_response()));
+            }
+            _ => {}
+        }
     }
 }
 

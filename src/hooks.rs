@@ -14,7 +14,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
 use reqwest::header::{Entry, HeaderMap, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -74,17 +74,23 @@ impl ClientHooks<ClientConfig> for Client {
         config.credentials.apply(request);
         Ok(())
     }
+}
 
-    // Written as a function returning a future rather than as an `async
-    // fn`: every publish's future contains this one, and an `async fn`
-    // keeps its by-value arguments twice (as given and as moved into the
-    // body), which here is the whole request.
-    fn exec(
-        &self,
-        mut request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
-        let config = &*self.inner.shared;
+/// Sends the request of every generated `send` (see `build/generate.rs`,
+/// `AnswersReadOnce`): the deduplication id, the retry loop, and each
+/// attempt's answer read whole and scrubbed, handed back as an [`Answer`].
+///
+/// Written as a function returning a future rather than as an `async fn`:
+/// every publish's future contains this one, and an `async fn` keeps its
+/// by-value arguments twice (as given and as moved into the body), which
+/// here is the whole request.
+pub(crate) fn exec<'a>(
+    client: &'a Client,
+    mut request: reqwest::Request,
+    info: &OperationInfo,
+) -> impl Future<Output = reqwest::Result<Answer<'a>>> + use<'a> {
+    {
+        let config = &*client.inner.shared;
         let operation = info.operation_id;
         let row = operations::find(operation);
         let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
@@ -101,7 +107,7 @@ impl ClientHooks<ClientConfig> for Client {
         let clock = policy.clock_ref();
         let started = clock.instant();
         let call = Call {
-            client: self,
+            client,
             operation,
             publishes,
         };
@@ -122,15 +128,15 @@ impl ClientHooks<ClientConfig> for Client {
                     .attempt(copy, Some(request.url()), limit, span.clone())
                     .await;
                 let failure = match &outcome {
-                    Ok(response) => Failure::of_status(response.status()),
+                    Ok(answer) => Failure::of_status(answer.status()),
                     Err(error) => Failure::of_error(error),
                 };
                 if !failure.retryable(safety) {
                     return outcome;
                 }
                 let wait = match &outcome {
-                    Ok(response) if failure == Failure::RateLimited => {
-                        RateLimit::from_headers(response.headers(), String::new(), clock.now())
+                    Ok(answer) if failure == Failure::RateLimited => {
+                        RateLimit::from_headers(answer.headers(), String::new(), clock.now())
                             .wait_from(clock.now())
                             .filter(|wait| !wait.is_zero())
                             .unwrap_or_else(|| policy.backoff(attempt))
@@ -152,8 +158,6 @@ impl ClientHooks<ClientConfig> for Client {
                     });
                     return outcome;
                 }
-                // Dropping an unread error answer gives its connection up
-                // now rather than holding it through the wait.
                 drop(outcome);
                 span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
                 clock.sleep(wait).await;
@@ -165,6 +169,91 @@ impl ClientHooks<ClientConfig> for Client {
             call.attempt(request, None, limit, span(operation, attempt))
                 .await
         }
+    }
+}
+
+/// What one attempt got back: the answer, its body read whole, the token
+/// taken out of its headers and body (and out of its URL when it becomes a
+/// `reqwest::Response` again). The generated `send`s decode it.
+pub(crate) struct Answer<'a> {
+    response: reqwest::Response,
+    body: Bytes,
+    credentials: &'a Credentials,
+}
+
+impl<'a> Answer<'a> {
+    fn new(mut response: reqwest::Response, body: Bytes, credentials: &'a Credentials) -> Self {
+        credentials.scrub_headers(response.headers_mut());
+        let body = match credentials.scrub(&body) {
+            Cow::Owned(scrubbed) => {
+                response.headers_mut().insert(
+                    reqwest::header::CONTENT_LENGTH,
+                    HeaderValue::from(scrubbed.len()),
+                );
+                Bytes::from(scrubbed)
+            }
+            Cow::Borrowed(_) => body,
+        };
+        Answer {
+            response,
+            body,
+            credentials,
+        }
+    }
+
+    pub(crate) fn status(&self) -> reqwest::StatusCode {
+        self.response.status()
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// The body decoded as JSON, as progenitor's
+    /// `ResponseValue::from_response` decodes it, with the headers moved
+    /// rather than copied.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
+        mut self,
+    ) -> Result<ResponseValue<T>, Error<E>> {
+        let headers = std::mem::take(self.response.headers_mut());
+        match serde_json::from_slice(&self.body) {
+            Ok(inner) => Ok(ResponseValue::new(inner, self.response.status(), headers)),
+            Err(error) => Err(Error::InvalidResponsePayload(self.body, error)),
+        }
+    }
+
+    /// The answer without its body, as progenitor's `ResponseValue::empty`.
+    pub(crate) fn empty(mut self) -> ResponseValue<()> {
+        let headers = std::mem::take(self.response.headers_mut());
+        ResponseValue::new((), self.response.status(), headers)
+    }
+
+    /// A `reqwest::Response` again, for an answer the spec does not declare
+    /// (`Error::UnexpectedResponse`): its read body put back, and the token
+    /// taken out of its URL. Status, version, headers and extensions are
+    /// moved over, not copied.
+    pub(crate) fn into_response(self) -> reqwest::Response {
+        use reqwest::ResponseBuilderExt;
+
+        let Answer {
+            mut response,
+            body,
+            credentials,
+        } = self;
+        let mut url = response.url().clone();
+        credentials.scrub_url(&mut url);
+        let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+        *rebuilt.status_mut() = response.status();
+        *rebuilt.version_mut() = response.version();
+        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        let extensions = rebuilt.extensions_mut();
+        *extensions = std::mem::take(response.extensions_mut());
+        // reqwest keeps a response's URL outside `http::Response`; it comes
+        // back only through the extension `ResponseBuilderExt::url` sets.
+        if let Some(carrier) = http::Response::builder().url(url).extensions_mut() {
+            extensions.extend(std::mem::take(carrier));
+        }
+        reqwest::Response::from(rebuilt)
     }
 }
 
@@ -202,13 +291,16 @@ impl<'a> Call<'a> {
     /// The time limit is this future's own rather than reqwest's
     /// per-request timeout, which lives in the request's extensions: a map
     /// allocated for each request, and copied with it for the next attempt.
-    fn attempt(
+    fn attempt<'u>(
         self,
         request: reqwest::Request,
-        kept: Option<&'a Url>,
+        kept: Option<&'u Url>,
         limit: Duration,
         span: tracing::Span,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
+    ) -> impl Future<Output = reqwest::Result<Answer<'a>>> + 'u
+    where
+        'a: 'u,
+    {
         let operation = self.operation;
         // What only a subscriber would read is not worked out without one.
         let traced = !span.is_disabled();
@@ -256,7 +348,7 @@ impl<'a> Call<'a> {
             // `Error::UnexpectedResponse`), so the token leaves it now.
             let credentials = &self.client.inner.shared.credentials;
             match result {
-                Ok((response, body)) => Ok(rebuild(response, body, credentials)),
+                Ok((response, body)) => Ok(Answer::new(response, body, credentials)),
                 Err(error) => Err(credentials.scrub_error(error)),
             }
         }
@@ -416,44 +508,6 @@ fn host_and_port(url: &Url) -> Option<String> {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     })
-}
-
-/// The response to hand to the generated code: its read body put back,
-/// and the token taken out of its URL, headers and body. Status, version,
-/// headers and extensions are moved over, not copied.
-fn rebuild(
-    mut response: reqwest::Response,
-    body: Bytes,
-    credentials: &Credentials,
-) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt;
-
-    let mut url = response.url().clone();
-    credentials.scrub_url(&mut url);
-    let mut headers = std::mem::take(response.headers_mut());
-    credentials.scrub_headers(&mut headers);
-    let body = match credentials.scrub(&body) {
-        Cow::Owned(scrubbed) => {
-            headers.insert(
-                reqwest::header::CONTENT_LENGTH,
-                HeaderValue::from(scrubbed.len()),
-            );
-            Bytes::from(scrubbed)
-        }
-        Cow::Borrowed(_) => body,
-    };
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = response.status();
-    *rebuilt.version_mut() = response.version();
-    *rebuilt.headers_mut() = headers;
-    let extensions = rebuilt.extensions_mut();
-    *extensions = std::mem::take(response.extensions_mut());
-    // reqwest keeps a response's URL outside `http::Response`; it comes back
-    // only through the extension `ResponseBuilderExt::url` sets.
-    if let Some(carrier) = http::Response::builder().url(url).extensions_mut() {
-        extensions.extend(std::mem::take(carrier));
-    }
-    reqwest::Response::from(rebuilt)
 }
 
 /// What kind of failure, for the span: never the error text, which holds the URL.

@@ -410,3 +410,38 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
     let message = item(&vendored.code, "pub struct Message {");
     assert!(message.contains(skip), "labels stay out when empty");
 }
+
+/// Every `send` decodes the answer `crate::hooks::exec` already read,
+/// rather than a rebuilt `reqwest::Response` read a second time; only an
+/// undeclared answer becomes a `reqwest::Response` again.
+#[test]
+fn answers_are_read_once_in_the_exec_hook() {
+    let generated = generate_all();
+    let code = &generated.code;
+    let sends = code
+        .matches("crate::hooks::exec(client, request, &info)")
+        .count();
+    assert_eq!(
+        sends,
+        2 * generated.operations.len(),
+        "send and send_ignoring_answer"
+    );
+    for gone in [
+        "client.exec(",
+        "client.post(&result",
+        "ResponseValue::from_response",
+        "ResponseValue::empty",
+        "UnexpectedResponse(response)",
+    ] {
+        assert!(!code.contains(gone), "`{gone}` is still generated");
+    }
+    assert!(code.contains("response.decode()"));
+    assert!(code.contains("response.empty()"));
+    assert!(code.contains("Error::UnexpectedResponse(response.into_response())"));
+    assert!(
+        generated
+            .warnings
+            .iter()
+            .all(|w| !w.contains("crate::hooks::exec"))
+    );
+}
