@@ -350,15 +350,11 @@ impl VisitMut for AnswersReadOnce {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         syn::visit_mut::visit_expr_mut(self, expr);
         let is_path = |expr: &syn::Expr, name: &str| matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name));
-        let called = |expr: &syn::Expr, function: &str| match expr {
-            syn::Expr::Call(call)
+        let called = |expr: &syn::Expr, function: &str| {
+            matches!(expr, syn::Expr::Call(call)
                 if call.args.len() == 1
                     && is_path(&call.args[0], "response")
-                    && call.func.to_token_stream().to_string() == function =>
-            {
-                true
-            }
-            _ => false,
+                    && call.func.to_token_stream().to_string() == function)
         };
         match expr {
             syn::Expr::MethodCall(call)

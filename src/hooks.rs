@@ -212,6 +212,8 @@ impl<'a> Answer<'a> {
     /// The body decoded as JSON, as progenitor's
     /// `ResponseValue::from_response` decodes it, with the headers moved
     /// rather than copied.
+    // progenitor's error, which the generated `send` returns as it is.
+    #[allow(clippy::result_large_err)]
     pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
         mut self,
     ) -> Result<ResponseValue<T>, Error<E>> {
