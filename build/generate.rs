@@ -80,14 +80,12 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             operations.len()
         ));
     }
-    let mut answers = AnswersReadOnce::default();
-    syn::visit_mut::visit_file_mut(&mut answers, &mut file);
-    if answers.sends != 2 * operations.len() || answers.posts != answers.sends {
+    syn::visit_mut::visit_file_mut(&mut AnswersReadOnce, &mut file);
+    let split = sends_prepared_then_awaited(&mut file);
+    if split != 2 * operations.len() {
         warnings.push(format!(
-            "the generated code changed shape: {} of {} sends go through `crate::hooks::exec`, {} `post` hook calls removed",
-            answers.sends,
-            2 * operations.len(),
-            answers.posts
+            "the generated code changed shape: {split} of {} sends prepare their request before awaiting it through `crate::hooks`",
+            2 * operations.len()
         ));
     }
     let opened = open_server_enums(&mut file, &server_enums);
@@ -312,58 +310,156 @@ fn is_success(pattern: &syn::Pat) -> bool {
     }
 }
 
-/// Every `send` takes its answer from `crate::hooks::exec`, which has read
-/// the body within the attempt (so that an answer cut short is retried)
-/// and taken the token out, as a `crate::hooks::Answer`: the answer is
-/// decoded from the bytes already read, where progenitor's
-/// `ResponseValue::from_response` would need a new `reqwest::Response` to
-/// read them again (rebuilt on every call, with its headers copied). Only
-/// an answer the spec does not declare becomes a `reqwest::Response` again,
-/// for `Error::UnexpectedResponse`. The `post` hook, which would see the
-/// `reqwest::Response`, goes: the crate has none.
+/// Every `send` (and `send_ignoring_answer`) in two parts: what progenitor
+/// does before its first `.await` (check the parameters, build the
+/// request), then the `pre` hook, run when `send` is called; the future it
+/// returns holds only the `crate::hooks::exec` future and awaits it:
 ///
-/// - `client.exec(request, &info)` → `crate::hooks::exec(client, request, &info)`;
-/// - `client.post(&result, &info).await?;` → removed;
+/// ```text
+/// pub async fn send(self) -> Result<R, Error<E>> {
+///     ..checks, let mut request = ..; let info = ..;
+///     client.pre(&mut request, &info).await?;
+///     let result = client.exec(request, &info).await;
+///     client.post(&result, &info).await?;
+///     let response = result?;
+///     match response.status().as_u16() { .. }
+/// }
+/// ```
+/// becomes
+/// ```text
+/// pub fn send(self) -> impl Future<Output = Result<R, Error<E>>> + 'a {
+///     let sent = (move || -> Result<_, Error<E>> {
+///         ..checks, let mut request = ..; let info = ..;
+///         crate::hooks::pre(client, &mut request, &info)?;
+///         Ok(crate::hooks::exec(client, request, &info))
+///     })();
+///     crate::hooks::answer(sent, move |response| -> Result<R, Error<E>> {
+///         match response.status().as_u16() { .. }
+///     })
+/// }
+/// ```
+///
+/// The `async fn` kept the whole builder (a field for every parameter) and
+/// the request in its future next to the `exec` future, which holds the
+/// request again; every publish's future contains this one, and is moved
+/// whole each time it is handed on (spawned, pushed into a set of
+/// futures). The hooks' `pre` never waits, so it is a plain function, and
+/// `post` (which the crate does not use) goes; the answer is decoded
+/// without waiting (see [`AnswersReadOnce`]), so no `async` block (which
+/// would hold the `exec` future twice, as captured and as awaited) is
+/// needed. Returns how many functions changed; one of another shape is
+/// left as it is.
+fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
+    let mut changed = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module
+            .content
+            .as_mut()
+            .filter(|_| module.ident == "builder")
+        else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            if !block
+                .generics
+                .lifetimes()
+                .any(|lifetime| lifetime.lifetime.ident == "a")
+            {
+                continue;
+            }
+            for member in block.items.iter_mut() {
+                if let syn::ImplItem::Fn(send) = member
+                    && matches!(
+                        send.sig.ident.to_string().as_str(),
+                        "send" | "send_ignoring_answer"
+                    )
+                    && let Some(split) = prepared_then_awaited(send)
+                {
+                    *send = split;
+                    changed += 1;
+                }
+            }
+        }
+    }
+    changed
+}
+
+fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
+    send.sig.asyncness?;
+    let syn::ReturnType::Type(_, output) = &send.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(result) = &**output else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &result.path.segments.last()?.arguments
+    else {
+        return None;
+    };
+    let error = arguments.args.iter().nth(1)?;
+    let text = |statement: &syn::Stmt| statement.to_token_stream().to_string();
+    let statements = &send.block.stmts;
+    let at = statements.iter().position(|statement| {
+        text(statement) == "client . pre (& mut request , & info) . await ? ;"
+    })?;
+    let expected = [
+        "let result = client . exec (request , & info) . await ;",
+        "client . post (& result , & info) . await ? ;",
+        "let response = result ? ;",
+    ];
+    let after = statements.get(at + 1..at + 1 + expected.len())?;
+    if after.iter().map(text).ne(expected) {
+        return None;
+    }
+    let prepare = &statements[..at];
+    let answer = &statements[at + 1 + expected.len()..];
+    let mut split = send.clone();
+    split.sig.asyncness = None;
+    split.sig.output = syn::parse_quote!(
+        -> impl ::std::future::Future<Output = #output> + 'a
+    );
+    split.block = syn::parse_quote!({
+        let sent = (move || -> ::std::result::Result<_, #error> {
+            #(#prepare)*
+            crate::hooks::pre(client, &mut request, &info)?;
+            Ok(crate::hooks::exec(client, request, &info))
+        })();
+        crate::hooks::answer(sent, move |response| -> #output { #(#answer)* })
+    });
+    Some(split)
+}
+
+/// Every `send` takes its answer from `crate::hooks::exec` (see
+/// [`sends_prepared_then_awaited`]), which has read the body within the
+/// attempt (so that an answer cut short is retried) and taken the token
+/// out, as a `crate::hooks::Answer`: the answer is decoded from the bytes
+/// already read, where progenitor's `ResponseValue::from_response` would
+/// need a new `reqwest::Response` to read them again (rebuilt on every
+/// call, with its headers copied). Only an answer the spec does not declare
+/// becomes a `reqwest::Response` again, for `Error::UnexpectedResponse`.
+///
 /// - `ResponseValue::from_response(response).await` → `response.decode()`;
 /// - `ResponseValue::empty(response)` → `response.empty()`;
 /// - `Error::UnexpectedResponse(response)` →
 ///   `Error::UnexpectedResponse(response.into_response())`.
-#[derive(Default)]
-struct AnswersReadOnce {
-    sends: usize,
-    posts: usize,
-}
+struct AnswersReadOnce;
 
 impl VisitMut for AnswersReadOnce {
-    fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        let before = block.stmts.len();
-        block.stmts.retain(|statement| {
-            !statement
-                .to_token_stream()
-                .to_string()
-                .starts_with("client . post (& result")
-        });
-        self.posts += before - block.stmts.len();
-        syn::visit_mut::visit_block_mut(self, block);
-    }
-
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         syn::visit_mut::visit_expr_mut(self, expr);
-        let is_path = |expr: &syn::Expr, name: &str| matches!(expr, syn::Expr::Path(p) if p.path.is_ident(name));
         let called = |expr: &syn::Expr, function: &str| {
             matches!(expr, syn::Expr::Call(call)
                 if call.args.len() == 1
-                    && is_path(&call.args[0], "response")
+                    && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("response"))
                     && call.func.to_token_stream().to_string() == function)
         };
         match expr {
-            syn::Expr::MethodCall(call)
-                if call.method == "exec" && is_path(&call.receiver, "client") =>
-            {
-                let args = &call.args;
-                *expr = syn::parse_quote!(crate::hooks::exec(client, #args));
-                self.sends += 1;
-            }
             syn::Expr::Await(waiting)
                 if called(&waiting.base, "ResponseValue :: from_response") =>
             {

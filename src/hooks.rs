@@ -38,46 +38,55 @@ const NOT_A_FILTER: &[&str] = &["cursor", "count"];
 /// The path parameter that takes the rest of the path, unencoded.
 const DESTINATION: &str = "{destination}";
 
-impl ClientHooks<ClientConfig> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        // Destinations go into the path unencoded (see build/generate.rs),
-        // so a `#` in one ends the URL: HTTP would silently drop the rest.
-        if let Some(fragment) = request.url().fragment() {
-            return Err(Error::InvalidRequest(format!(
-                "the destination has a #fragment (`#{fragment}`), which HTTP never sends; \
-                 remove it, or percent-encode `#` as %23 if it belongs to the path or query"
-            )));
-        }
-        let config = &*self.inner.shared;
-        let operation = operations::find(info.operation_id);
-        check_path(&config.base_path, request.url(), operation)
-            .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
-        if let Some(bulk) =
-            operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
-            && !self.inner.allow_unfiltered_bulk
-            && !has_filter(request.url())
-        {
-            return Err(Error::InvalidRequest(format!(
-                "{} without ids or filters would act on every message; pass ids or a filter, \
-                 or use `Client::allow_unfiltered_bulk` to mean everything",
-                bulk.name
-            )));
-        }
-        let headers = request.headers_mut();
-        // Moved, not copied: this copy of the client makes one call.
-        append_moved(headers, self.inner.message_headers.take());
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        config.credentials.apply(request);
-        Ok(())
+// progenitor's generated client asks for this impl; its methods (the
+// trait's defaults) are never called: every generated `send` calls `pre`
+// and `exec` below instead (see `build/generate.rs`,
+// `sends_prepared_then_awaited`).
+impl ClientHooks<ClientConfig> for Client {}
+
+/// Checks and completes the request of every generated `send` before it
+/// is sent (see `build/generate.rs`, `sends_prepared_then_awaited`): no
+/// `#fragment`, path parameters that keep the endpoint, no unfiltered bulk
+/// action unless allowed; the message's headers, User-Agent and auth.
+// progenitor's error, which the generated `send` returns as it is.
+#[allow(clippy::result_large_err)]
+pub(crate) fn pre<E>(
+    client: &Client,
+    request: &mut reqwest::Request,
+    info: &OperationInfo,
+) -> Result<(), Error<E>> {
+    // Destinations go into the path unencoded (see build/generate.rs),
+    // so a `#` in one ends the URL: HTTP would silently drop the rest.
+    if let Some(fragment) = request.url().fragment() {
+        return Err(Error::InvalidRequest(format!(
+            "the destination has a #fragment (`#{fragment}`), which HTTP never sends; \
+             remove it, or percent-encode `#` as %23 if it belongs to the path or query"
+        )));
     }
+    let config = &*client.inner.shared;
+    let operation = operations::find(info.operation_id);
+    check_path(&config.base_path, request.url(), operation)
+        .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
+    if let Some(bulk) = operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
+        && !client.inner.allow_unfiltered_bulk
+        && !has_filter(request.url())
+    {
+        return Err(Error::InvalidRequest(format!(
+            "{} without ids or filters would act on every message; pass ids or a filter, \
+             or use `Client::allow_unfiltered_bulk` to mean everything",
+            bulk.name
+        )));
+    }
+    let headers = request.headers_mut();
+    // Moved, not copied: this copy of the client makes one call.
+    append_moved(headers, client.inner.message_headers.take());
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    config.credentials.apply(request);
+    Ok(())
 }
 
 /// Sends the request of every generated `send` (see `build/generate.rs`,
-/// `AnswersReadOnce`): the deduplication id, the retry loop, and each
+/// `sends_prepared_then_awaited`): the deduplication id, the retry loop, and each
 /// attempt's answer read whole and scrubbed, handed back as an [`Answer`].
 ///
 /// Written as a function returning a future rather than as an `async fn`:
@@ -89,86 +98,102 @@ pub(crate) fn exec<'a>(
     mut request: reqwest::Request,
     info: &OperationInfo,
 ) -> impl Future<Output = reqwest::Result<Answer<'a>>> + use<'a> {
+    let config = &*client.inner.shared;
+    let operation = info.operation_id;
+    let row = operations::find(operation);
+    let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
+    let mut safety = retry::safety(row, &request);
+    // The id goes on before the first attempt, so every attempt of this
+    // call carries the same one and QStash keeps one message however
+    // many of them arrive.
+    if let Some(ids) = config.deduplication_ids.as_ref().filter(|_| publishes)
+        && deduplicate(&mut request, operation, ids)
     {
-        let config = &*client.inner.shared;
-        let operation = info.operation_id;
-        let row = operations::find(operation);
-        let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
-        let mut safety = retry::safety(row, &request);
-        // The id goes on before the first attempt, so every attempt of this
-        // call carries the same one and QStash keeps one message however
-        // many of them arrive.
-        if let Some(ids) = config.deduplication_ids.as_ref().filter(|_| publishes)
-            && deduplicate(&mut request, operation, ids)
-        {
-            safety = Safety::Repeatable;
-        }
-        let policy = &config.retry;
-        let clock = policy.clock_ref();
-        let started = clock.instant();
-        let call = Call {
-            client,
-            operation,
-            publishes,
-        };
-        async move {
-            let mut attempt = 1;
-            // The first attempt has the whole timeout; a retry what is left
-            // of the budget, if that is less.
-            let mut limit = config.timeout;
-            // While another attempt may follow, a copy goes out and the
-            // request stays for it.
-            while attempt < policy.attempts() {
-                // A streaming body cannot be copied: sent once, as the last.
-                let Some(copy) = copy(&request) else {
-                    break;
-                };
-                let span = span(operation, attempt);
-                let outcome = call
-                    .attempt(copy, Some(request.url()), limit, span.clone())
-                    .await;
-                let failure = match &outcome {
-                    Ok(answer) => Failure::of_status(answer.status()),
-                    Err(error) => Failure::of_error(error),
-                };
-                if !failure.retryable(safety) {
-                    return outcome;
-                }
-                let wait = match &outcome {
-                    Ok(answer) if failure == Failure::RateLimited => {
-                        RateLimit::from_headers(answer.headers(), String::new(), clock.now())
-                            .wait_from(clock.now())
-                            .filter(|wait| !wait.is_zero())
-                            .unwrap_or_else(|| policy.backoff(attempt))
-                    }
-                    _ => policy.backoff(attempt),
-                };
-                // A retry must have some of the budget left to run in, not
-                // only to wait in.
-                let elapsed = clock.instant().saturating_duration_since(started);
-                let reason = failure.as_str();
-                let wait_ms = wait.as_millis() as u64;
-                if elapsed.saturating_add(wait) >= policy.budget() {
-                    span.in_scope(|| {
-                        tracing::info!(
-                            wait_ms,
-                            reason,
-                            "not retrying: the wait would end past the retry budget"
-                        )
-                    });
-                    return outcome;
-                }
-                drop(outcome);
-                span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
-                clock.sleep(wait).await;
-                let spent = clock.instant().saturating_duration_since(started);
-                limit = config.timeout.min(policy.budget().saturating_sub(spent));
-                attempt += 1;
+        safety = Safety::Repeatable;
+    }
+    let policy = &config.retry;
+    let clock = policy.clock_ref();
+    let started = clock.instant();
+    let call = Call {
+        client,
+        operation,
+        publishes,
+    };
+    async move {
+        let mut attempt = 1;
+        // The first attempt has the whole timeout; a retry what is left
+        // of the budget, if that is less.
+        let mut limit = config.timeout;
+        // While another attempt may follow, a copy goes out and the
+        // request stays for it.
+        while attempt < policy.attempts() {
+            // A streaming body cannot be copied: sent once, as the last.
+            let Some(copy) = copy(&request) else {
+                break;
+            };
+            let span = span(operation, attempt);
+            let outcome = call
+                .attempt(copy, Some(request.url()), limit, span.clone())
+                .await;
+            let failure = match &outcome {
+                Ok(answer) => Failure::of_status(answer.status()),
+                Err(error) => Failure::of_error(error),
+            };
+            if !failure.retryable(safety) {
+                return outcome;
             }
-            // The last attempt sends the request itself.
-            call.attempt(request, None, limit, span(operation, attempt))
-                .await
+            let wait = match &outcome {
+                Ok(answer) if failure == Failure::RateLimited => {
+                    RateLimit::from_headers(answer.headers(), String::new(), clock.now())
+                        .wait_from(clock.now())
+                        .filter(|wait| !wait.is_zero())
+                        .unwrap_or_else(|| policy.backoff(attempt))
+                }
+                _ => policy.backoff(attempt),
+            };
+            // A retry must have some of the budget left to run in, not
+            // only to wait in.
+            let elapsed = clock.instant().saturating_duration_since(started);
+            let reason = failure.as_str();
+            let wait_ms = wait.as_millis() as u64;
+            if elapsed.saturating_add(wait) >= policy.budget() {
+                span.in_scope(|| {
+                    tracing::info!(
+                        wait_ms,
+                        reason,
+                        "not retrying: the wait would end past the retry budget"
+                    )
+                });
+                return outcome;
+            }
+            drop(outcome);
+            span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
+            clock.sleep(wait).await;
+            let spent = clock.instant().saturating_duration_since(started);
+            limit = config.timeout.min(policy.budget().saturating_sub(spent));
+            attempt += 1;
         }
+        // The last attempt sends the request itself.
+        call.attempt(request, None, limit, span(operation, attempt))
+            .await
+    }
+}
+
+/// The future of a generated `send` (see `build/generate.rs`,
+/// `sends_prepared_then_awaited`): what `exec` answers, decoded by
+/// `decode`, or the error that kept the request from being sent.
+// progenitor's error, which the generated `send` returns as it is.
+#[allow(clippy::result_large_err)]
+pub(crate) fn answer<'a, T, E>(
+    sent: Result<impl Future<Output = reqwest::Result<Answer<'a>>>, Error<E>>,
+    decode: impl FnOnce(Answer<'a>) -> Result<T, Error<E>>,
+) -> impl Future<Output = Result<T, Error<E>>> {
+    use futures_util::FutureExt;
+    use futures_util::future::Either;
+
+    match sent {
+        Ok(exec) => Either::Left(exec.map(|answer| decode(answer?))),
+        Err(error) => Either::Right(std::future::ready(Err(error))),
     }
 }
 

@@ -411,22 +411,26 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
     assert!(message.contains(skip), "labels stay out when empty");
 }
 
-/// Every `send` decodes the answer `crate::hooks::exec` already read,
-/// rather than a rebuilt `reqwest::Response` read a second time; only an
-/// undeclared answer becomes a `reqwest::Response` again.
+/// Every `send` builds and checks its request when called, then returns
+/// a future holding only what `crate::hooks::exec` sends, and decodes the
+/// answer `exec` already read, rather than a rebuilt `reqwest::Response`
+/// read a second time; only an undeclared answer becomes a
+/// `reqwest::Response` again.
 #[test]
-fn answers_are_read_once_in_the_exec_hook() {
+fn sends_prepare_then_decode_the_answer_read_once_in_exec() {
     let generated = generate_all();
     let code = &generated.code;
-    let sends = code
-        .matches("crate::hooks::exec(client, request, &info)")
-        .count();
-    assert_eq!(
-        sends,
-        2 * generated.operations.len(),
-        "send and send_ignoring_answer"
-    );
+    for call in [
+        "crate::hooks::pre(client, &mut request, &info)?",
+        "Ok(crate::hooks::exec(client, request, &info))",
+        "crate::hooks::answer(",
+    ] {
+        let sends = code.matches(call).count();
+        assert_eq!(sends, 2 * generated.operations.len(), "{call}");
+    }
     for gone in [
+        "async fn send",
+        "client.pre(",
         "client.exec(",
         "client.post(&result",
         "ResponseValue::from_response",
@@ -442,6 +446,6 @@ fn answers_are_read_once_in_the_exec_hook() {
         generated
             .warnings
             .iter()
-            .all(|w| !w.contains("crate::hooks::exec"))
+            .all(|w| !w.contains("crate::hooks"))
     );
 }
