@@ -80,6 +80,15 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             operations.len()
         ));
     }
+    let mut headers = RequestHeadersBuiltOnce::default();
+    syn::visit_mut::visit_file_mut(&mut headers, &mut file);
+    if headers.requests != 2 * operations.len() {
+        warnings.push(format!(
+            "the generated code changed shape: {} of {} sends' requests take their header map whole",
+            headers.requests,
+            2 * operations.len()
+        ));
+    }
     syn::visit_mut::visit_file_mut(&mut AnswersReadOnce, &mut file);
     let split = sends_prepared_then_awaited(&mut file);
     if split != 2 * operations.len() {
@@ -433,6 +442,111 @@ fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
         crate::hooks::answer(sent, move |response| -> #output { #(#answer)* })
     });
     Some(split)
+}
+
+/// The request's headers built in one map: progenitor fills `header_map`
+/// (sized for the operation's header parameters), then has the request
+/// builder insert `Accept` into a map of its own and merge `header_map`
+/// into that one (`RequestBuilder::headers`), which then grows again for
+/// what the hooks add. Instead `Accept` goes into `header_map` (unless a
+/// parameter set it), and `header_map` becomes the request's, with what
+/// the builder set itself (a JSON body's `Content-Type`) under names it
+/// lacks (`crate::hooks::set_headers`): the same headers.
+///
+/// ```text
+/// let mut request = client.client.post(url)
+///     .header(ACCEPT, HeaderValue::from_static("application/json"))
+///     .body(body).headers(header_map).build()?;
+/// ```
+/// becomes
+/// ```text
+/// header_map.entry(ACCEPT).or_insert(HeaderValue::from_static("application/json"));
+/// let mut request = client.client.post(url).body(body).build()?;
+/// crate::hooks::set_headers(&mut request, header_map);
+/// ```
+#[derive(Default)]
+struct RequestHeadersBuiltOnce {
+    requests: usize,
+}
+
+impl RequestHeadersBuiltOnce {
+    /// Takes `.headers(header_map)` and `.header(ACCEPT, value)` out of a
+    /// request builder's chain; whether the first was there, and the value.
+    fn strip(expr: &mut syn::Expr, accept: &mut Option<syn::Expr>) -> bool {
+        let syn::Expr::MethodCall(call) = expr else {
+            return false;
+        };
+        let header_map = call.method == "headers"
+            && call.args.len() == 1
+            && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"));
+        let is_accept = call.method == "header"
+            && call.args.len() == 2
+            && call.args[0]
+                .to_token_stream()
+                .to_string()
+                .ends_with(":: ACCEPT");
+        if is_accept {
+            *accept = Some(call.args[1].clone());
+        }
+        if header_map || is_accept {
+            *expr = (*call.receiver).clone();
+            return Self::strip(expr, accept) || header_map;
+        }
+        Self::strip(&mut call.receiver, accept)
+    }
+}
+
+impl RequestHeadersBuiltOnce {
+    /// The builder chain of `let mut request = <chain>.build()?;`.
+    fn request_builder(statement: &mut syn::Stmt) -> Option<&mut syn::Expr> {
+        let syn::Stmt::Local(local) = statement else {
+            return None;
+        };
+        if !matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "request") {
+            return None;
+        }
+        let syn::Expr::Try(built) = &mut *local.init.as_mut()?.expr else {
+            return None;
+        };
+        match &mut *built.expr {
+            syn::Expr::MethodCall(build) if build.method == "build" => Some(&mut build.receiver),
+            _ => None,
+        }
+    }
+}
+
+impl VisitMut for RequestHeadersBuiltOnce {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let mut statements = Vec::with_capacity(block.stmts.len() + 2);
+        for mut statement in std::mem::take(&mut block.stmts) {
+            let mut accept = None;
+            // Nothing is taken out of a chain without `.headers(header_map)`.
+            let rewritten = Self::request_builder(&mut statement).is_some_and(|builder| {
+                let mut stripped = builder.clone();
+                let found = Self::strip(&mut stripped, &mut accept);
+                if found {
+                    *builder = stripped;
+                }
+                found
+            });
+            if !rewritten {
+                statements.push(statement);
+                continue;
+            }
+            if let Some(accept) = accept {
+                statements.push(syn::parse_quote!(
+                    header_map.entry(::reqwest::header::ACCEPT).or_insert(#accept);
+                ));
+            }
+            statements.push(statement);
+            statements.push(syn::parse_quote!(
+                crate::hooks::set_headers(&mut request, header_map);
+            ));
+            self.requests += 1;
+        }
+        block.stmts = statements;
+    }
 }
 
 /// Every `send` takes its answer from `crate::hooks::exec` (see

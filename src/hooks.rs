@@ -85,6 +85,30 @@ pub(crate) fn pre<E>(
     Ok(())
 }
 
+/// Makes `parameters` (the generated builder's header map, with the
+/// operation's header parameters and `Accept`) the request's headers,
+/// adding what the request builder set itself (a JSON body's
+/// `Content-Type`) under the names `parameters` lacks: what
+/// `RequestBuilder::headers` makes of the two, without copying
+/// `parameters` into the builder's smaller map (see `build/generate.rs`,
+/// `RequestHeadersBuiltOnce`).
+pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: HeaderMap) {
+    let built = std::mem::take(request.headers_mut());
+    // A `None` name repeats the one before it.
+    let mut keep = false;
+    let mut last = None;
+    for (name, value) in built {
+        if let Some(name) = name {
+            keep = !parameters.contains_key(&name);
+            last = Some(name);
+        }
+        if let Some(name) = last.as_ref().filter(|_| keep) {
+            parameters.append(name.clone(), value);
+        }
+    }
+    *request.headers_mut() = parameters;
+}
+
 /// Sends the request of every generated `send` (see `build/generate.rs`,
 /// `sends_prepared_then_awaited`): the deduplication id, the retry loop, and each
 /// attempt's answer read whole and scrubbed, handed back as an [`Answer`].
@@ -727,6 +751,39 @@ mod tests {
         assert_eq!(all("content-type"), ["text/plain"]);
         append_moved(&mut headers, HeaderMap::new());
         assert_eq!(headers.len(), 6);
+    }
+
+    /// `set_headers` gives what reqwest's own merge
+    /// (`RequestBuilder::headers`) gives the request progenitor built.
+    #[test]
+    fn request_headers_are_what_the_builders_merge_makes() {
+        let value = HeaderValue::from_static;
+        let mut parameters = HeaderMap::new();
+        parameters.append("upstash-forward-a", value("1"));
+        parameters.append("upstash-forward-a", value("2"));
+        parameters.append("accept", value("text/plain"));
+        let build = || {
+            reqwest::Client::new()
+                .post("http://127.0.0.1/")
+                .header("accept", "application/json")
+                .header("content-type", "application/json")
+                .header("x-twice", "a")
+                .header("x-twice", "b")
+        };
+        let merged = build().headers(parameters.clone()).build().unwrap();
+        let mut ours = build().build().unwrap();
+        set_headers(&mut ours, parameters);
+        let sorted = |headers: &HeaderMap| {
+            let mut all: Vec<_> = headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        };
+        assert_eq!(sorted(ours.headers()), sorted(merged.headers()));
+        assert_eq!(ours.headers().get_all("x-twice").iter().count(), 2);
+        assert_eq!(ours.headers()["accept"], "text/plain");
     }
 
     #[test]
