@@ -304,23 +304,11 @@ fn a_local_http_service_verifies_its_deliveries() {
                 .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        let post = |signed_for: String| {
-            let token = Signer::new(CURRENT).unwrap().sign(&signed_for, b"x");
-            let url = format!("{base}/raw");
-            async move {
-                raw_http::post(
-                    &url,
-                    "spoofed.example",
-                    &[("Upstash-Signature", &token)],
-                    b"x",
-                )
-                .await
-            }
-        };
-        let (status, _) = post(format!("{base}/raw")).await;
+        let url = format!("{base}/raw");
+        let (status, _) = raw_http::post_signed_for(&url, &url, CURRENT, b"x").await;
         assert_eq!(status, 200);
-        let https = base.replace("http://", "https://");
-        let (status, _) = post(format!("{https}/raw")).await;
+        let https = url.replace("http://", "https://");
+        let (status, _) = raw_http::post_signed_for(&url, &https, CURRENT, b"x").await;
         assert_eq!(status, 401);
         handle.stop(false).await;
     });

@@ -248,22 +248,10 @@ async fn a_local_http_service_verifies_its_deliveries() {
     let receiver = Receiver::new(CURRENT, "sig_axum_next").unwrap();
     let app = app_with(RequestVerifier::new(receiver, &base).unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let post = |signed_for: String| {
-        let token = Signer::new(CURRENT).unwrap().sign(&signed_for, b"x");
-        let url = format!("{base}/raw");
-        async move {
-            raw_http::post(
-                &url,
-                "spoofed.example",
-                &[("Upstash-Signature", &token)],
-                b"x",
-            )
-            .await
-        }
-    };
-    let (status, _) = post(format!("{base}/raw")).await;
+    let url = format!("{base}/raw");
+    let (status, _) = raw_http::post_signed_for(&url, &url, CURRENT, b"x").await;
     assert_eq!(status, StatusCode::OK);
-    let https = base.replace("http://", "https://");
-    let (status, _) = post(format!("{https}/raw")).await;
+    let https = url.replace("http://", "https://");
+    let (status, _) = raw_http::post_signed_for(&url, &https, CURRENT, b"x").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -263,24 +263,12 @@ async fn a_hyper_service_on_a_socket_verifies_its_deliveries() {
             );
         }
     });
-    let post = |signed_for: String| {
-        let token = Signer::new(CURRENT).unwrap().sign(&signed_for, b"xyz");
-        let url = format!("{base}/raw");
-        async move {
-            raw_http::post(
-                &url,
-                "spoofed.example",
-                &[("Upstash-Signature", &token)],
-                b"xyz",
-            )
-            .await
-        }
-    };
-    let (status, text) = post(format!("{base}/raw")).await;
+    let url = format!("{base}/raw");
+    let (status, text) = raw_http::post_signed_for(&url, &url, CURRENT, b"xyz").await;
     assert_eq!(status, 200);
     assert_eq!(text, format!("3 bytes for {base}/raw"));
-    let https = base.replace("http://", "https://");
-    let (status, text) = post(format!("{https}/raw")).await;
+    let https = url.replace("http://", "https://");
+    let (status, text) = raw_http::post_signed_for(&url, &https, CURRENT, b"xyz").await;
     assert_eq!(status, 401);
     assert_eq!(text, "token was issued for a different URL");
 }
