@@ -109,6 +109,10 @@ fn deliveries(c: &mut Criterion) {
         });
     });
 
+    // The dev server's delivery client carries its own TLS configuration;
+    // a bare reqwest client needs the process-wide provider (with a rustls
+    // feature), though this one posts plain HTTP.
+    qstash::install_crypto_provider();
     let http = reqwest::Client::new();
     group.bench_function("floor: 1000 concurrent bare reqwest posts", |b| {
         b.to_async(&runtime).iter_custom(|iters| {

@@ -1,13 +1,16 @@
-//! The tower layer, as `tests/receiver_axum.rs` tests the extractors: in
-//! front of an axum router (nested too) and of a bare service, without a
-//! socket, and in front of a hyper service on 127.0.0.1. The wrapped
-//! service never sees an unsigned, forged or oversize request, whose body
-//! is refused before it is read (the bodies here count what is pulled from
-//! them); it gets verified ones with their body and a `Verified` (claims
-//! and delivery headers) in the extensions.
+//! The tower layer, as `tests/receiver_axum.rs` tests the extractors: the
+//! cases every integration must pass (`tests/support/receiver_cases.rs`)
+//! in front of an axum router (nested too), and their refusals in front of
+//! a bare service, without a socket; and in front of a hyper service on
+//! 127.0.0.1. The wrapped service never sees an unsigned, forged or
+//! oversize request, whose body is refused before it is read; it gets
+//! verified ones with their body and a `Verified` (claims and delivery
+//! headers) in the extensions.
 
 #[path = "support/raw_http.rs"]
 mod raw_http;
+#[path = "support/receiver_cases.rs"]
+mod receiver_cases;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,34 +20,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::{Extension, Router};
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::{BodyExt as _, Full};
-use qstash::receiver::{
-    Receiver, RequestVerifier, Signer, Verified, VerifiedRequestBody, VerifyLayer,
-};
+use qstash::receiver::{Receiver, RequestVerifier, Verified, VerifiedRequestBody, VerifyLayer};
+use receiver_cases::{CASES, CURRENT, NEXT, RequestBody, check_all, handler_line};
 use tower::{Layer as _, ServiceExt as _};
 
-const CURRENT: &str = "sig_tower_current";
-const BASE: &str = "https://hooks.example.com";
-
-fn verifier() -> RequestVerifier {
-    RequestVerifier::new(Receiver::new(CURRENT, "sig_tower_next").unwrap(), BASE).unwrap()
-}
-
-fn sign(path: &str, body: &[u8]) -> String {
-    Signer::new(CURRENT)
-        .unwrap()
-        .sign(&format!("{BASE}{path}"), body)
-}
-
 async fn raw(Extension(verified): Extension<Verified>, body: Bytes) -> String {
-    format!(
-        "{} {} {:?} {:?}",
-        body.len(),
-        verified.claims.url,
-        verified.delivery.message_id,
-        verified.delivery.retried
-    )
+    handler_line(&body, &verified.claims, &verified.delivery)
 }
 
 /// `/raw` behind the layer, and `/api/raw` in a nested router with the
@@ -62,172 +45,65 @@ fn app_with(verifier: RequestVerifier) -> Router {
         .nest("/api", api)
 }
 
-async fn text_of<B>(response: Response<B>) -> (StatusCode, String)
+/// One case's verifier, and its request with an axum body.
+fn request_of(case: receiver_cases::Request) -> (RequestVerifier, Request<Body>) {
+    let request = case.request.map(|body| match body {
+        RequestBody::Bytes(bytes) => Body::from(bytes),
+        RequestBody::Endless(endless) => Body::from_stream(endless.into_stream::<std::io::Error>()),
+    });
+    (case.verifier, request)
+}
+
+async fn text_of<B>(response: Response<B>) -> (u16, String)
 where
     B: http_body::Body,
     B::Error: std::fmt::Debug,
 {
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(bytes.to_vec()).unwrap())
+    (status.as_u16(), String::from_utf8(bytes.to_vec()).unwrap())
 }
 
-async fn send(path: &str, signature: Option<&str>, body: &[u8]) -> (StatusCode, String) {
-    let mut builder = Request::post(path);
-    if let Some(signature) = signature {
-        builder = builder.header("Upstash-Signature", signature);
-    }
-    let request = builder.body(Body::from(body.to_vec())).unwrap();
-    text_of(app_with(verifier()).oneshot(request).await.unwrap()).await
+/// One case's request through the layered router; status and body.
+async fn send(case: receiver_cases::Request) -> (u16, String) {
+    let (verifier, request) = request_of(case);
+    text_of(app_with(verifier).oneshot(request).await.unwrap()).await
 }
 
 #[tokio::test]
-async fn verified_body_and_delivery_headers_reach_the_service() {
-    let body = [0u8, 1, 2, 255];
-    let request = Request::post("/raw")
-        .header("Upstash-Signature", sign("/raw", &body))
-        .header("Upstash-Message-Id", "msg_1")
-        .header("Upstash-Retried", "3")
-        .body(Body::from(body.to_vec()))
-        .unwrap();
-    let response = app_with(verifier()).oneshot(request).await.unwrap();
-    let (status, text) = text_of(response).await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    assert_eq!(text, format!("4 {BASE}/raw Some(\"msg_1\") Some(3)"));
+async fn every_receiver_case() {
+    check_all(CASES, send).await;
 }
 
+/// Every refusal of the table, in front of a bare service: the service is
+/// called for none of them, and the reason comes as plain text.
 #[tokio::test]
-async fn unverified_requests_get_401_with_a_reason() {
-    let (status, text) = send("/raw", None, b"x").await;
-    assert_eq!(
-        (status, text.as_str()),
-        (StatusCode::UNAUTHORIZED, "missing Upstash-Signature header")
-    );
-
-    let token = sign("/raw", b"x");
-    let (status, text) = send("/raw", Some(&token), b"tampered").await;
-    assert_eq!(
-        (status, text.as_str()),
-        (
-            StatusCode::UNAUTHORIZED,
-            "body does not match the signed hash"
-        )
-    );
-    assert!(!text.contains(&token));
-
-    let (status, text) = send("/raw", Some(&sign("/elsewhere", b"x")), b"x").await;
-    assert_eq!(
-        (status, text.as_str()),
-        (
-            StatusCode::UNAUTHORIZED,
-            "token was issued for a different URL"
-        )
-    );
-
-    let request = Request::post("/raw")
-        .header("Upstash-Signature", sign("/raw", b"x"))
-        .header("Upstash-Message-Id", "msg_1")
-        .header("Upstash-Message-Id", "msg_2")
-        .body(Body::from("x"))
-        .unwrap();
-    let (status, text) = text_of(app_with(verifier()).oneshot(request).await.unwrap()).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
-    assert!(text.contains("upstash-message-id"), "{text}");
-}
-
-/// Inside a nested router the layer sees axum's stripped URI; it verifies
-/// against the original one, which QStash signed.
-#[tokio::test]
-async fn a_nested_layer_verifies_the_full_uri() {
-    let body = b"nested";
-    let (status, text) = send("/api/raw", Some(&sign("/api/raw", body)), body).await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    assert_eq!(text, format!("6 {BASE}/api/raw None None"));
-
-    let (status, _) = send("/api/raw", Some(&sign("/raw", body)), body).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-}
-
-const CHUNK: usize = 64 * 1024;
-static FILL: [u8; CHUNK] = [b'x'; CHUNK];
-
-/// A body without end that counts the bytes pulled from it.
-fn endless(pulled: Arc<AtomicUsize>) -> Body {
-    Body::from_stream(futures_util::stream::repeat_with(move || {
-        pulled.fetch_add(CHUNK, Ordering::SeqCst);
-        Ok::<_, std::io::Error>(Bytes::from_static(&FILL))
-    }))
-}
-
-/// An endless body, unsigned or with a token that does not verify, is
-/// refused without a byte of it read; signed, it is read up to the limit.
-/// The wrapped service is called for none of them.
-#[tokio::test]
-async fn oversize_bodies_are_refused_before_or_at_the_limit() {
-    let limit = 1024 * 1024;
-    let forged = Signer::new("sig_not_ours")
-        .unwrap()
-        .sign(&format!("{BASE}/raw"), b"x");
-    let genuine = sign("/raw", b"x");
+async fn a_bare_service_never_sees_a_refused_request() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let service = VerifyLayer::new(verifier().max_body_bytes(limit)).layer(tower::service_fn(
-        move |_: Request<VerifiedRequestBody>| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
-        },
-    ));
-    for (name, signature, length, status, most) in [
-        ("unsigned", None, None, StatusCode::UNAUTHORIZED, 0),
-        ("forged", Some(&forged), None, StatusCode::UNAUTHORIZED, 0),
-        (
-            "declared too long",
-            Some(&genuine),
-            Some(limit + 1),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            0,
-        ),
-        (
-            "endless",
-            Some(&genuine),
-            None,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            limit + CHUNK,
-        ),
-    ] {
-        let pulled = Arc::new(AtomicUsize::new(0));
-        let mut builder = Request::post("/raw");
-        if let Some(signature) = signature {
-            builder = builder.header("Upstash-Signature", signature);
+    let send = |case: receiver_cases::Request| {
+        let calls = calls.clone();
+        async move {
+            let (verifier, request) = request_of(case);
+            let counted = calls.clone();
+            let service = VerifyLayer::new(verifier).layer(tower::service_fn(
+                move |_: Request<VerifiedRequestBody>| {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) }
+                },
+            ));
+            let response = service.oneshot(request).await.unwrap();
+            let content_type = response.headers()["content-type"].clone();
+            let (status, text) = text_of(response).await;
+            if calls.swap(0, Ordering::SeqCst) != 0 {
+                (status, format!("the service was called: {text}"))
+            } else if content_type != "text/plain; charset=utf-8" {
+                (status, format!("content-type {content_type:?}: {text}"))
+            } else {
+                (status, text)
+            }
         }
-        if let Some(length) = length {
-            builder = builder.header("Content-Length", length);
-        }
-        let request = builder.body(endless(pulled.clone())).unwrap();
-        let response = service.clone().oneshot(request).await.unwrap();
-        assert_eq!(
-            response.headers()["content-type"],
-            "text/plain; charset=utf-8"
-        );
-        let (got, text) = text_of(response).await;
-        assert_eq!(got, status, "{name}: {text}");
-        let pulled = pulled.load(Ordering::SeqCst);
-        assert!(
-            pulled <= most,
-            "{name}: {pulled} bytes read, at most {most} allowed"
-        );
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
-}
-
-/// Deliveries larger than axum's own body limit (2 MB) get through: the
-/// layer reads up to the verifier's limit.
-#[tokio::test]
-async fn deliveries_larger_than_axums_default_limit_get_through() {
-    let body = vec![b'y'; 3 * 1024 * 1024];
-    let (status, text) = send("/raw", Some(&sign("/raw", &body)), &body).await;
-    assert_eq!(status, StatusCode::OK, "{text}");
-    assert!(text.starts_with("3145728 "), "{text}");
+    };
+    check_all(CASES.iter().filter(|case| case.status != 200), send).await;
 }
 
 /// In front of a plain hyper service on 127.0.0.1, with the `http://` base
@@ -236,7 +112,7 @@ async fn deliveries_larger_than_axums_default_limit_get_through() {
 async fn a_hyper_service_on_a_socket_verifies_its_deliveries() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let receiver = Receiver::new(CURRENT, "sig_tower_next").unwrap();
+    let receiver = Receiver::new(CURRENT, NEXT).unwrap();
     let service = VerifyLayer::new(RequestVerifier::new(receiver, &base).unwrap()).layer(
         tower::service_fn(|request: Request<VerifiedRequestBody>| async move {
             let url = request
@@ -263,24 +139,12 @@ async fn a_hyper_service_on_a_socket_verifies_its_deliveries() {
             );
         }
     });
-    let post = |signed_for: String| {
-        let token = Signer::new(CURRENT).unwrap().sign(&signed_for, b"xyz");
-        let url = format!("{base}/raw");
-        async move {
-            raw_http::post(
-                &url,
-                "spoofed.example",
-                &[("Upstash-Signature", &token)],
-                b"xyz",
-            )
-            .await
-        }
-    };
-    let (status, text) = post(format!("{base}/raw")).await;
+    let url = format!("{base}/raw");
+    let (status, text) = raw_http::post_signed_for(&url, &url, CURRENT, b"xyz").await;
     assert_eq!(status, 200);
     assert_eq!(text, format!("3 bytes for {base}/raw"));
-    let https = base.replace("http://", "https://");
-    let (status, text) = post(format!("{https}/raw")).await;
+    let https = url.replace("http://", "https://");
+    let (status, text) = raw_http::post_signed_for(&url, &https, CURRENT, b"xyz").await;
     assert_eq!(status, 401);
     assert_eq!(text, "token was issued for a different URL");
 }

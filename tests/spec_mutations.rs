@@ -12,9 +12,9 @@
 //! renamed.
 //!
 //! ```text
-//! cargo test --test spec_mutations          # the mutations apply and are reported (fast)
-//! cargo test --test spec_mutations -- --ignored --nocapture --test-threads=1
-//! QSTASH_MUTATION=new-enum-value cargo test --test spec_mutations -- --ignored --nocapture
+//! cargo test --features dev-server --test spec_mutations          # the mutations apply and are reported (fast)
+//! cargo test --features dev-server --test spec_mutations -- --ignored --nocapture --test-threads=1
+//! QSTASH_MUTATION=new-enum-value cargo test --features dev-server --test spec_mutations -- --ignored --nocapture
 //! ```
 //!
 //! The ignored tests build: every tolerated mutation together in one spec,

@@ -39,6 +39,36 @@ async fn publish(base: &str, destination: &str, headers: &[(&str, &str)], body: 
         .to_owned()
 }
 
+/// Publishes `count` messages that fail without retries, waits until each
+/// is in the DLQ, and returns their message ids in order.
+async fn fail_into_dlq(server: &DevServer, endpoint: &mut Endpoint, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let id = publish(
+            &server.url(),
+            &format!("{}/fail", endpoint.url),
+            &[("upstash-retries", "0")],
+            "x",
+        )
+        .await;
+        endpoint.next().await;
+        reached(server, &id, Failed).await;
+        ids.push(id);
+    }
+    ids
+}
+
+/// `field` of every entry of the DLQ's first page, in order.
+async fn dlq_field(base: &str, field: &str) -> Vec<String> {
+    let (_, dlq) = call(base, Method::GET, "/v2/dlq", &[], "").await;
+    dlq["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m[field].as_str().map(String::from))
+        .collect()
+}
+
 #[tokio::test]
 async fn logs_keep_the_newest_entries_up_to_the_retention_count() {
     let server = server_with(
@@ -100,15 +130,7 @@ async fn logs_and_the_dlq_drop_what_is_older_than_their_age() {
     .await;
     let base = server.url();
     let mut endpoint = Endpoint::start(&server).await;
-    let id = publish(
-        &base,
-        &format!("{}/fail", endpoint.url),
-        &[("upstash-retries", "0")],
-        "x",
-    )
-    .await;
-    endpoint.next().await;
-    reached(&server, &id, Failed).await;
+    fail_into_dlq(&server, &mut endpoint, 1).await;
 
     server.clock().advance(hour + Duration::from_secs(1));
     let (_, logs) = call(&base, Method::GET, "/v2/logs", &[], "").await;
@@ -130,27 +152,8 @@ async fn the_dlq_keeps_the_newest_entries_up_to_the_retention_count() {
     .await;
     let base = server.url();
     let mut endpoint = Endpoint::start(&server).await;
-    let mut ids = Vec::new();
-    for _ in 0..3 {
-        let id = publish(
-            &base,
-            &format!("{}/fail", endpoint.url),
-            &[("upstash-retries", "0")],
-            "x",
-        )
-        .await;
-        endpoint.next().await;
-        reached(&server, &id, Failed).await;
-        ids.push(id);
-    }
-    let (_, dlq) = call(&base, Method::GET, "/v2/dlq", &[], "").await;
-    let kept: Vec<&str> = dlq["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["messageId"].as_str())
-        .collect();
-    assert_eq!(kept, [ids[1].as_str(), ids[2].as_str()]);
+    let ids = fail_into_dlq(&server, &mut endpoint, 3).await;
+    assert_eq!(dlq_field(&base, "messageId").await, ids[1..]);
 }
 
 /// One 1 MiB publish to a URL group of 100 endpoints: a page of its logs
@@ -373,24 +376,8 @@ async fn a_dlq_retry_by_ids_in_a_body_retries_only_those() {
     let server = server(DevClock::manual()).await;
     let base = server.url();
     let mut endpoint = Endpoint::start(&server).await;
-    for _ in 0..3 {
-        let id = publish(
-            &base,
-            &format!("{}/fail", endpoint.url),
-            &[("upstash-retries", "0")],
-            "x",
-        )
-        .await;
-        endpoint.next().await;
-        reached(&server, &id, Failed).await;
-    }
-    let (_, dlq) = call(&base, Method::GET, "/v2/dlq", &[], "").await;
-    let dlq_ids: Vec<String> = dlq["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["dlqId"].as_str().map(String::from))
-        .collect();
+    fail_into_dlq(&server, &mut endpoint, 3).await;
+    let dlq_ids = dlq_field(&base, "dlqId").await;
     assert_eq!(dlq_ids.len(), 3);
     let body = json!({ "dlqIds": [dlq_ids[1]] }).to_string();
     // Delayed, so that the retried message does not fail into the DLQ again.
@@ -402,14 +389,10 @@ async fn a_dlq_retry_by_ids_in_a_body_retries_only_those() {
         Some(1),
         "{answer}"
     );
-    let (_, dlq) = call(&base, Method::GET, "/v2/dlq", &[], "").await;
-    let left: Vec<&str> = dlq["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter_map(|m| m["dlqId"].as_str())
-        .collect();
-    assert_eq!(left, [dlq_ids[0].as_str(), dlq_ids[2].as_str()]);
+    assert_eq!(
+        dlq_field(&base, "dlqId").await,
+        [dlq_ids[0].clone(), dlq_ids[2].clone()]
+    );
 }
 
 /// A clock jump past many occurrences fires a schedule once, not once per

@@ -272,19 +272,29 @@ async fn a_second_publish_with_the_same_deduplication_id_or_content_is_suppresse
 }
 
 /// One clock for the server and its receivers: a receiver following the
-/// server's manual clock sees a token signed now (with the system time)
-/// expire once that clock has moved past its five minutes (six, so that
-/// the second the server started in does not matter).
+/// server's manual clock sees a token signed at that clock's time expire
+/// once the clock has moved past its five minutes (six, so that the
+/// second the token was issued in does not matter). The token is signed
+/// at the manual clock's time, not the system's: the system clock may
+/// have reached the next second since the server started, and a token
+/// issued after the receiver's now is not yet valid.
 #[tokio::test]
 async fn a_receiver_can_follow_the_servers_clock() {
+    use qstash::clock::Clock;
     let server = server(DevClock::manual()).await;
     let receiver = server
         .receiver()
         .expect("keys")
         .clock(server.clock().clone());
+    let issued_at = server
+        .clock()
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let token = qstash::receiver::Signer::new(DEFAULT_CURRENT_SIGNING_KEY)
         .unwrap()
-        .sign("http://127.0.0.1/jobs", b"x");
+        .sign_at("http://127.0.0.1/jobs", b"x", issued_at, "msg_clock");
     let delivery = qstash::Delivery::new(&token, b"x");
     assert!(receiver.verify(delivery).is_ok());
     server.clock().advance(std::time::Duration::from_secs(360));

@@ -270,7 +270,7 @@ async fn equivalent_call(client: Client, file: &str, step: &str) -> Option<Diver
                 .send()
                 .await;
         }
-        (JS_SEED, "urlGroups.addEndpoints") => {
+        (JS_SEED, "urlGroups.addEndpoints") | (PY, "url_group.upsert_endpoints") => {
             let endpoint = Endpoint::new("https://example.com/a").name("a");
             let _ = c
                 .url_groups()
@@ -934,14 +934,6 @@ async fn equivalent_call(client: Client, file: &str, step: &str) -> Option<Diver
                 .upsert("my-queue")
                 .parallelism(3)
                 .paused(true)
-                .send()
-                .await;
-        }
-        (PY, "url_group.upsert_endpoints") => {
-            let endpoint = Endpoint::new("https://example.com/a").name("a");
-            let _ = c
-                .url_groups()
-                .upsert_endpoints("my-group", [endpoint])
                 .send()
                 .await;
         }

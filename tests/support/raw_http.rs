@@ -2,6 +2,8 @@
 //! receivers' tests send a spoofed `Host` to a real socket with it, and
 //! need no HTTP client (a receiver-only build has none).
 
+use qstash::receiver::Signer;
+
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -40,4 +42,18 @@ pub async fn post(url: &str, host: &str, headers: &[(&str, &str)], body: &[u8]) 
         body.to_string()
     };
     (status, body)
+}
+
+/// Posts `body` to `url` with a `Host` naming another server and a token
+/// signed with `key` for `signed_for`: a receiver must verify the URL it
+/// was configured with, whatever the request says its host is.
+pub async fn post_signed_for(url: &str, signed_for: &str, key: &str, body: &[u8]) -> (u16, String) {
+    let token = Signer::new(key).unwrap().sign(signed_for, body);
+    post(
+        url,
+        "spoofed.example",
+        &[("Upstash-Signature", &token)],
+        body,
+    )
+    .await
 }
