@@ -80,6 +80,23 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             operations.len()
         ));
     }
+    let mut headers = RequestHeadersBuiltOnce::default();
+    syn::visit_mut::visit_file_mut(&mut headers, &mut file);
+    if headers.requests != 2 * operations.len() {
+        warnings.push(format!(
+            "the generated code changed shape: {} of {} sends' requests take their header map whole",
+            headers.requests,
+            2 * operations.len()
+        ));
+    }
+    syn::visit_mut::visit_file_mut(&mut AnswersReadOnce, &mut file);
+    let split = sends_prepared_then_awaited(&mut file);
+    if split != 2 * operations.len() {
+        warnings.push(format!(
+            "the generated code changed shape: {split} of {} sends prepare their request before awaiting it through `crate::hooks`",
+            2 * operations.len()
+        ));
+    }
     let opened = open_server_enums(&mut file, &server_enums);
     if let Some(missing) = server_enums.iter().find(|name| !opened.contains(name)) {
         warnings.push(format!(
@@ -299,6 +316,277 @@ fn is_success(pattern: &syn::Pat) -> bool {
             code(&syn::Expr::Lit(literal.clone())).is_some_and(|code| (200..300).contains(&code))
         }
         _ => false,
+    }
+}
+
+/// Every `send` (and `send_ignoring_answer`) in two parts: what progenitor
+/// does before its first `.await` (check the parameters, build the
+/// request), then the `pre` hook, run when `send` is called; the future it
+/// returns holds only the `crate::hooks::exec` future and awaits it:
+///
+/// ```text
+/// pub async fn send(self) -> Result<R, Error<E>> {
+///     ..checks, let mut request = ..; let info = ..;
+///     client.pre(&mut request, &info).await?;
+///     let result = client.exec(request, &info).await;
+///     client.post(&result, &info).await?;
+///     let response = result?;
+///     match response.status().as_u16() { .. }
+/// }
+/// ```
+/// becomes
+/// ```text
+/// pub fn send(self) -> impl Future<Output = Result<R, Error<E>>> + 'a {
+///     let sent = (move || -> Result<_, Error<E>> {
+///         ..checks, let mut request = ..; let info = ..;
+///         crate::hooks::pre(client, &mut request, &info)?;
+///         Ok(crate::hooks::exec(client, request, &info))
+///     })();
+///     crate::hooks::answer(sent, move |response| -> Result<R, Error<E>> {
+///         match response.status().as_u16() { .. }
+///     })
+/// }
+/// ```
+///
+/// The `async fn` kept the whole builder (a field for every parameter) and
+/// the request in its future next to the `exec` future, which holds the
+/// request again; every publish's future contains this one, and is moved
+/// whole each time it is handed on (spawned, pushed into a set of
+/// futures). The hooks' `pre` never waits, so it is a plain function, and
+/// `post` (which the crate does not use) goes; the answer is decoded
+/// without waiting (see [`AnswersReadOnce`]), so no `async` block (which
+/// would hold the `exec` future twice, as captured and as awaited) is
+/// needed. Returns how many functions changed; one of another shape is
+/// left as it is.
+fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
+    let mut changed = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        let Some((_, items)) = module
+            .content
+            .as_mut()
+            .filter(|_| module.ident == "builder")
+        else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            if !block
+                .generics
+                .lifetimes()
+                .any(|lifetime| lifetime.lifetime.ident == "a")
+            {
+                continue;
+            }
+            for member in block.items.iter_mut() {
+                if let syn::ImplItem::Fn(send) = member
+                    && matches!(
+                        send.sig.ident.to_string().as_str(),
+                        "send" | "send_ignoring_answer"
+                    )
+                    && let Some(split) = prepared_then_awaited(send)
+                {
+                    *send = split;
+                    changed += 1;
+                }
+            }
+        }
+    }
+    changed
+}
+
+fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
+    send.sig.asyncness?;
+    let syn::ReturnType::Type(_, output) = &send.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(result) = &**output else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &result.path.segments.last()?.arguments
+    else {
+        return None;
+    };
+    let error = arguments.args.iter().nth(1)?;
+    let text = |statement: &syn::Stmt| statement.to_token_stream().to_string();
+    let statements = &send.block.stmts;
+    let at = statements.iter().position(|statement| {
+        text(statement) == "client . pre (& mut request , & info) . await ? ;"
+    })?;
+    let expected = [
+        "let result = client . exec (request , & info) . await ;",
+        "client . post (& result , & info) . await ? ;",
+        "let response = result ? ;",
+    ];
+    let after = statements.get(at + 1..at + 1 + expected.len())?;
+    if after.iter().map(text).ne(expected) {
+        return None;
+    }
+    let prepare = &statements[..at];
+    let answer = &statements[at + 1 + expected.len()..];
+    let mut split = send.clone();
+    split.sig.asyncness = None;
+    split.sig.output = syn::parse_quote!(
+        -> impl ::std::future::Future<Output = #output> + 'a
+    );
+    split.block = syn::parse_quote!({
+        let sent = (move || -> ::std::result::Result<_, #error> {
+            #(#prepare)*
+            crate::hooks::pre(client, &mut request, &info)?;
+            Ok(crate::hooks::exec(client, request, &info))
+        })();
+        crate::hooks::answer(sent, move |response| -> #output { #(#answer)* })
+    });
+    Some(split)
+}
+
+/// The request's headers built in one map: progenitor fills `header_map`
+/// (sized for the operation's header parameters), then has the request
+/// builder insert `Accept` into a map of its own and merge `header_map`
+/// into that one (`RequestBuilder::headers`), which then grows again for
+/// what the hooks add. Instead `Accept` goes into `header_map` (unless a
+/// parameter set it), and `header_map` becomes the request's, with what
+/// the builder set itself (a JSON body's `Content-Type`) under names it
+/// lacks (`crate::hooks::set_headers`): the same headers.
+///
+/// ```text
+/// let mut request = client.client.post(url)
+///     .header(ACCEPT, HeaderValue::from_static("application/json"))
+///     .body(body).headers(header_map).build()?;
+/// ```
+/// becomes
+/// ```text
+/// header_map.entry(ACCEPT).or_insert(HeaderValue::from_static("application/json"));
+/// let mut request = client.client.post(url).body(body).build()?;
+/// crate::hooks::set_headers(&mut request, header_map);
+/// ```
+#[derive(Default)]
+struct RequestHeadersBuiltOnce {
+    requests: usize,
+}
+
+impl RequestHeadersBuiltOnce {
+    /// Takes `.headers(header_map)` and `.header(ACCEPT, value)` out of a
+    /// request builder's chain; whether the first was there, and the value.
+    fn strip(expr: &mut syn::Expr, accept: &mut Option<syn::Expr>) -> bool {
+        let syn::Expr::MethodCall(call) = expr else {
+            return false;
+        };
+        let header_map = call.method == "headers"
+            && call.args.len() == 1
+            && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"));
+        let is_accept = call.method == "header"
+            && call.args.len() == 2
+            && call.args[0]
+                .to_token_stream()
+                .to_string()
+                .ends_with(":: ACCEPT");
+        if is_accept {
+            *accept = Some(call.args[1].clone());
+        }
+        if header_map || is_accept {
+            *expr = (*call.receiver).clone();
+            return Self::strip(expr, accept) || header_map;
+        }
+        Self::strip(&mut call.receiver, accept)
+    }
+}
+
+impl RequestHeadersBuiltOnce {
+    /// The builder chain of `let mut request = <chain>.build()?;`.
+    fn request_builder(statement: &mut syn::Stmt) -> Option<&mut syn::Expr> {
+        let syn::Stmt::Local(local) = statement else {
+            return None;
+        };
+        if !matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "request") {
+            return None;
+        }
+        let syn::Expr::Try(built) = &mut *local.init.as_mut()?.expr else {
+            return None;
+        };
+        match &mut *built.expr {
+            syn::Expr::MethodCall(build) if build.method == "build" => Some(&mut build.receiver),
+            _ => None,
+        }
+    }
+}
+
+impl VisitMut for RequestHeadersBuiltOnce {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let mut statements = Vec::with_capacity(block.stmts.len() + 2);
+        for mut statement in std::mem::take(&mut block.stmts) {
+            let mut accept = None;
+            // Nothing is taken out of a chain without `.headers(header_map)`.
+            let rewritten = Self::request_builder(&mut statement).is_some_and(|builder| {
+                let mut stripped = builder.clone();
+                let found = Self::strip(&mut stripped, &mut accept);
+                if found {
+                    *builder = stripped;
+                }
+                found
+            });
+            if !rewritten {
+                statements.push(statement);
+                continue;
+            }
+            if let Some(accept) = accept {
+                statements.push(syn::parse_quote!(
+                    header_map.entry(::reqwest::header::ACCEPT).or_insert(#accept);
+                ));
+            }
+            statements.push(statement);
+            statements.push(syn::parse_quote!(
+                crate::hooks::set_headers(&mut request, header_map);
+            ));
+            self.requests += 1;
+        }
+        block.stmts = statements;
+    }
+}
+
+/// Every `send` takes its answer from `crate::hooks::exec` (see
+/// [`sends_prepared_then_awaited`]), which has read the body within the
+/// attempt (so that an answer cut short is retried) and taken the token
+/// out, as a `crate::hooks::Answer`: the answer is decoded from the bytes
+/// already read, where progenitor's `ResponseValue::from_response` would
+/// need a new `reqwest::Response` to read them again (rebuilt on every
+/// call, with its headers copied). Only an answer the spec does not declare
+/// becomes a `reqwest::Response` again, for `Error::UnexpectedResponse`.
+///
+/// - `ResponseValue::from_response(response).await` → `response.decode()`;
+/// - `ResponseValue::empty(response)` → `response.empty()`;
+/// - `Error::UnexpectedResponse(response)` →
+///   `Error::UnexpectedResponse(response.into_response())`.
+struct AnswersReadOnce;
+
+impl VisitMut for AnswersReadOnce {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let called = |expr: &syn::Expr, function: &str| {
+            matches!(expr, syn::Expr::Call(call)
+                if call.args.len() == 1
+                    && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("response"))
+                    && call.func.to_token_stream().to_string() == function)
+        };
+        match expr {
+            syn::Expr::Await(waiting)
+                if called(&waiting.base, "ResponseValue :: from_response") =>
+            {
+                *expr = syn::parse_quote!(response.decode());
+            }
+            _ if called(expr, "ResponseValue :: empty") => {
+                *expr = syn::parse_quote!(response.empty());
+            }
+            _ if called(expr, "Error :: UnexpectedResponse") => {
+                *expr = syn::parse_quote!(Error::UnexpectedResponse(response.into_response()));
+            }
+            _ => {}
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
 use reqwest::header::{Entry, HeaderMap, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 use tracing::field::Empty;
@@ -38,133 +38,278 @@ const NOT_A_FILTER: &[&str] = &["cursor", "count"];
 /// The path parameter that takes the rest of the path, unencoded.
 const DESTINATION: &str = "{destination}";
 
-impl ClientHooks<ClientConfig> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        // Destinations go into the path unencoded (see build/generate.rs),
-        // so a `#` in one ends the URL: HTTP would silently drop the rest.
-        if let Some(fragment) = request.url().fragment() {
-            return Err(Error::InvalidRequest(format!(
-                "the destination has a #fragment (`#{fragment}`), which HTTP never sends; \
-                 remove it, or percent-encode `#` as %23 if it belongs to the path or query"
-            )));
+// progenitor's generated client asks for this impl; its methods (the
+// trait's defaults) are never called: every generated `send` calls `pre`
+// and `exec` below instead (see `build/generate.rs`,
+// `sends_prepared_then_awaited`).
+impl ClientHooks<ClientConfig> for Client {}
+
+/// Checks and completes the request of every generated `send` before it
+/// is sent (see `build/generate.rs`, `sends_prepared_then_awaited`): no
+/// `#fragment`, path parameters that keep the endpoint, no unfiltered bulk
+/// action unless allowed; the message's headers, User-Agent and auth.
+// progenitor's error, which the generated `send` returns as it is.
+#[allow(clippy::result_large_err)]
+pub(crate) fn pre<E>(
+    client: &Client,
+    request: &mut reqwest::Request,
+    info: &OperationInfo,
+) -> Result<(), Error<E>> {
+    // Destinations go into the path unencoded (see build/generate.rs),
+    // so a `#` in one ends the URL: HTTP would silently drop the rest.
+    if let Some(fragment) = request.url().fragment() {
+        return Err(Error::InvalidRequest(format!(
+            "the destination has a #fragment (`#{fragment}`), which HTTP never sends; \
+             remove it, or percent-encode `#` as %23 if it belongs to the path or query"
+        )));
+    }
+    let config = &*client.inner.shared;
+    let operation = operations::find(info.operation_id);
+    check_path(&config.base_path, request.url(), operation)
+        .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
+    if let Some(bulk) = operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
+        && !client.inner.allow_unfiltered_bulk
+        && !has_filter(request.url())
+    {
+        return Err(Error::InvalidRequest(format!(
+            "{} without ids or filters would act on every message; pass ids or a filter, \
+             or use `Client::allow_unfiltered_bulk` to mean everything",
+            bulk.name
+        )));
+    }
+    let headers = request.headers_mut();
+    // Moved, not copied: this copy of the client makes one call.
+    append_moved(headers, client.inner.message_headers.take());
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    config.credentials.apply(request);
+    Ok(())
+}
+
+/// Makes `parameters` (the generated builder's header map, with the
+/// operation's header parameters and `Accept`) the request's headers,
+/// adding what the request builder set itself (a JSON body's
+/// `Content-Type`) under the names `parameters` lacks: what
+/// `RequestBuilder::headers` makes of the two, without copying
+/// `parameters` into the builder's smaller map (see `build/generate.rs`,
+/// `RequestHeadersBuiltOnce`).
+pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: HeaderMap) {
+    let built = std::mem::take(request.headers_mut());
+    // A `None` name repeats the one before it.
+    let mut keep = false;
+    let mut last = None;
+    for (name, value) in built {
+        if let Some(name) = name {
+            keep = !parameters.contains_key(&name);
+            last = Some(name);
         }
-        let config = &*self.inner.shared;
-        let operation = operations::find(info.operation_id);
-        check_path(&config.base_path, request.url(), operation)
-            .map_err(|(field, reason)| Error::Custom(crate::error::hook_error(&field, &reason)))?;
-        if let Some(bulk) =
-            operation.filter(|operation| operation.guard == Guard::AllWhenUnfiltered)
-            && !self.inner.allow_unfiltered_bulk
-            && !has_filter(request.url())
-        {
-            return Err(Error::InvalidRequest(format!(
-                "{} without ids or filters would act on every message; pass ids or a filter, \
-                 or use `Client::allow_unfiltered_bulk` to mean everything",
-                bulk.name
-            )));
+        if let Some(name) = last.as_ref().filter(|_| keep) {
+            parameters.append(name.clone(), value);
         }
-        let headers = request.headers_mut();
-        // Moved, not copied: this copy of the client makes one call.
-        append_moved(headers, self.inner.message_headers.take());
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        config.credentials.apply(request);
-        Ok(())
+    }
+    *request.headers_mut() = parameters;
+}
+
+/// Sends the request of every generated `send` (see `build/generate.rs`,
+/// `sends_prepared_then_awaited`): the deduplication id, the retry loop, and each
+/// attempt's answer read whole and scrubbed, handed back as an [`Answer`].
+///
+/// Written as a function returning a future rather than as an `async fn`:
+/// every publish's future contains this one, and an `async fn` keeps its
+/// by-value arguments twice (as given and as moved into the body), which
+/// here is the whole request.
+pub(crate) fn exec<'a>(
+    client: &'a Client,
+    mut request: reqwest::Request,
+    info: &OperationInfo,
+) -> impl Future<Output = reqwest::Result<Answer<'a>>> + use<'a> {
+    let config = &*client.inner.shared;
+    let operation = info.operation_id;
+    let row = operations::find(operation);
+    let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
+    let mut safety = retry::safety(row, &request);
+    // The id goes on before the first attempt, so every attempt of this
+    // call carries the same one and QStash keeps one message however
+    // many of them arrive.
+    if let Some(ids) = config.deduplication_ids.as_ref().filter(|_| publishes)
+        && deduplicate(&mut request, operation, ids)
+    {
+        safety = Safety::Repeatable;
+    }
+    let policy = &config.retry;
+    let clock = policy.clock_ref();
+    let started = clock.instant();
+    let call = Call {
+        client,
+        operation,
+        publishes,
+    };
+    // Boxed: the retry loop and an attempt in flight take about 1.5 KB,
+    // which every future above this one (the call's, the caller's, a set
+    // of futures a caller pushes it into) would otherwise hold and copy
+    // each time it is moved; one allocation costs less than those copies
+    // (`benches/publish_cost.rs`).
+    Box::pin(async move {
+        let mut attempt = 1;
+        // The first attempt has the whole timeout; a retry what is left
+        // of the budget, if that is less.
+        let mut limit = config.timeout;
+        // While another attempt may follow, a copy goes out and the
+        // request stays for it.
+        while attempt < policy.attempts() {
+            // A streaming body cannot be copied: sent once, as the last.
+            let Some(copy) = copy(&request) else {
+                break;
+            };
+            let span = span(operation, attempt);
+            let outcome = call
+                .attempt(copy, Some(request.url()), limit, span.clone())
+                .await;
+            let failure = match &outcome {
+                Ok(answer) => Failure::of_status(answer.status()),
+                Err(error) => Failure::of_error(error),
+            };
+            if !failure.retryable(safety) {
+                return outcome;
+            }
+            let wait = match &outcome {
+                Ok(answer) if failure == Failure::RateLimited => {
+                    RateLimit::from_headers(answer.headers(), String::new(), clock.now())
+                        .wait_from(clock.now())
+                        .filter(|wait| !wait.is_zero())
+                        .unwrap_or_else(|| policy.backoff(attempt))
+                }
+                _ => policy.backoff(attempt),
+            };
+            // A retry must have some of the budget left to run in, not
+            // only to wait in.
+            let elapsed = clock.instant().saturating_duration_since(started);
+            let reason = failure.as_str();
+            let wait_ms = wait.as_millis() as u64;
+            if elapsed.saturating_add(wait) >= policy.budget() {
+                span.in_scope(|| {
+                    tracing::info!(
+                        wait_ms,
+                        reason,
+                        "not retrying: the wait would end past the retry budget"
+                    )
+                });
+                return outcome;
+            }
+            drop(outcome);
+            span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
+            clock.sleep(wait).await;
+            let spent = clock.instant().saturating_duration_since(started);
+            limit = config.timeout.min(policy.budget().saturating_sub(spent));
+            attempt += 1;
+        }
+        // The last attempt sends the request itself.
+        call.attempt(request, None, limit, span(operation, attempt))
+            .await
+    })
+}
+
+/// The future of a generated `send` (see `build/generate.rs`,
+/// `sends_prepared_then_awaited`): what `exec` answers, decoded by
+/// `decode`, or the error that kept the request from being sent.
+// progenitor's error, which the generated `send` returns as it is.
+#[allow(clippy::result_large_err)]
+pub(crate) fn answer<'a, T, E>(
+    sent: Result<impl Future<Output = reqwest::Result<Answer<'a>>>, Error<E>>,
+    decode: impl FnOnce(Answer<'a>) -> Result<T, Error<E>>,
+) -> impl Future<Output = Result<T, Error<E>>> {
+    use futures_util::FutureExt;
+    use futures_util::future::Either;
+
+    match sent {
+        Ok(exec) => Either::Left(exec.map(|answer| decode(answer?))),
+        Err(error) => Either::Right(std::future::ready(Err(error))),
+    }
+}
+
+/// What one attempt got back: the answer, its body read whole, the token
+/// taken out of its headers and body (and out of its URL when it becomes a
+/// `reqwest::Response` again). The generated `send`s decode it.
+pub(crate) struct Answer<'a> {
+    response: reqwest::Response,
+    body: Bytes,
+    credentials: &'a Credentials,
+}
+
+impl<'a> Answer<'a> {
+    fn new(mut response: reqwest::Response, body: Bytes, credentials: &'a Credentials) -> Self {
+        credentials.scrub_headers(response.headers_mut());
+        let body = match credentials.scrub(&body) {
+            Cow::Owned(scrubbed) => {
+                response.headers_mut().insert(
+                    reqwest::header::CONTENT_LENGTH,
+                    HeaderValue::from(scrubbed.len()),
+                );
+                Bytes::from(scrubbed)
+            }
+            Cow::Borrowed(_) => body,
+        };
+        Answer {
+            response,
+            body,
+            credentials,
+        }
     }
 
-    // Written as a function returning a future rather than as an `async
-    // fn`: every publish's future contains this one, and an `async fn`
-    // keeps its by-value arguments twice (as given and as moved into the
-    // body), which here is the whole request.
-    fn exec(
-        &self,
-        mut request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
-        let config = &*self.inner.shared;
-        let operation = info.operation_id;
-        let row = operations::find(operation);
-        let publishes = row.is_some_and(|row| row.retry == Retry::Deduplicated);
-        let mut safety = retry::safety(row, &request);
-        // The id goes on before the first attempt, so every attempt of this
-        // call carries the same one and QStash keeps one message however
-        // many of them arrive.
-        if let Some(ids) = config.deduplication_ids.as_ref().filter(|_| publishes)
-            && deduplicate(&mut request, operation, ids)
-        {
-            safety = Safety::Repeatable;
+    pub(crate) fn status(&self) -> reqwest::StatusCode {
+        self.response.status()
+    }
+
+    fn headers(&self) -> &HeaderMap {
+        self.response.headers()
+    }
+
+    /// The body decoded as JSON, as progenitor's
+    /// `ResponseValue::from_response` decodes it, with the headers moved
+    /// rather than copied.
+    // progenitor's error, which the generated `send` returns as it is.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn decode<T: serde::de::DeserializeOwned, E>(
+        mut self,
+    ) -> Result<ResponseValue<T>, Error<E>> {
+        let headers = std::mem::take(self.response.headers_mut());
+        match serde_json::from_slice(&self.body) {
+            Ok(inner) => Ok(ResponseValue::new(inner, self.response.status(), headers)),
+            Err(error) => Err(Error::InvalidResponsePayload(self.body, error)),
         }
-        let policy = &config.retry;
-        let clock = policy.clock_ref();
-        let started = clock.instant();
-        let call = Call {
-            client: self,
-            operation,
-            publishes,
-        };
-        async move {
-            let mut attempt = 1;
-            // The first attempt has the whole timeout; a retry what is left
-            // of the budget, if that is less.
-            let mut limit = config.timeout;
-            // While another attempt may follow, a copy goes out and the
-            // request stays for it.
-            while attempt < policy.attempts() {
-                // A streaming body cannot be copied: sent once, as the last.
-                let Some(copy) = copy(&request) else {
-                    break;
-                };
-                let span = span(operation, attempt);
-                let outcome = call
-                    .attempt(copy, Some(request.url()), limit, span.clone())
-                    .await;
-                let failure = match &outcome {
-                    Ok(response) => Failure::of_status(response.status()),
-                    Err(error) => Failure::of_error(error),
-                };
-                if !failure.retryable(safety) {
-                    return outcome;
-                }
-                let wait = match &outcome {
-                    Ok(response) if failure == Failure::RateLimited => {
-                        RateLimit::from_headers(response.headers(), String::new(), clock.now())
-                            .wait_from(clock.now())
-                            .filter(|wait| !wait.is_zero())
-                            .unwrap_or_else(|| policy.backoff(attempt))
-                    }
-                    _ => policy.backoff(attempt),
-                };
-                // A retry must have some of the budget left to run in, not
-                // only to wait in.
-                let elapsed = clock.instant().saturating_duration_since(started);
-                let reason = failure.as_str();
-                let wait_ms = wait.as_millis() as u64;
-                if elapsed.saturating_add(wait) >= policy.budget() {
-                    span.in_scope(|| {
-                        tracing::info!(
-                            wait_ms,
-                            reason,
-                            "not retrying: the wait would end past the retry budget"
-                        )
-                    });
-                    return outcome;
-                }
-                // Dropping an unread error answer gives its connection up
-                // now rather than holding it through the wait.
-                drop(outcome);
-                span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
-                clock.sleep(wait).await;
-                let spent = clock.instant().saturating_duration_since(started);
-                limit = config.timeout.min(policy.budget().saturating_sub(spent));
-                attempt += 1;
-            }
-            // The last attempt sends the request itself.
-            call.attempt(request, None, limit, span(operation, attempt))
-                .await
+    }
+
+    /// The answer without its body, as progenitor's `ResponseValue::empty`.
+    pub(crate) fn empty(mut self) -> ResponseValue<()> {
+        let headers = std::mem::take(self.response.headers_mut());
+        ResponseValue::new((), self.response.status(), headers)
+    }
+
+    /// A `reqwest::Response` again, for an answer the spec does not declare
+    /// (`Error::UnexpectedResponse`): its read body put back, and the token
+    /// taken out of its URL. Status, version, headers and extensions are
+    /// moved over, not copied.
+    pub(crate) fn into_response(self) -> reqwest::Response {
+        use reqwest::ResponseBuilderExt;
+
+        let Answer {
+            mut response,
+            body,
+            credentials,
+        } = self;
+        let mut url = response.url().clone();
+        credentials.scrub_url(&mut url);
+        let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+        *rebuilt.status_mut() = response.status();
+        *rebuilt.version_mut() = response.version();
+        *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+        let extensions = rebuilt.extensions_mut();
+        *extensions = std::mem::take(response.extensions_mut());
+        // reqwest keeps a response's URL outside `http::Response`; it comes
+        // back only through the extension `ResponseBuilderExt::url` sets.
+        if let Some(carrier) = http::Response::builder().url(url).extensions_mut() {
+            extensions.extend(std::mem::take(carrier));
         }
+        reqwest::Response::from(rebuilt)
     }
 }
 
@@ -202,13 +347,16 @@ impl<'a> Call<'a> {
     /// The time limit is this future's own rather than reqwest's
     /// per-request timeout, which lives in the request's extensions: a map
     /// allocated for each request, and copied with it for the next attempt.
-    fn attempt(
+    fn attempt<'u>(
         self,
         request: reqwest::Request,
-        kept: Option<&'a Url>,
+        kept: Option<&'u Url>,
         limit: Duration,
         span: tracing::Span,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + 'a {
+    ) -> impl Future<Output = reqwest::Result<Answer<'a>>> + 'u
+    where
+        'a: 'u,
+    {
         let operation = self.operation;
         // What only a subscriber would read is not worked out without one.
         let traced = !span.is_disabled();
@@ -256,7 +404,7 @@ impl<'a> Call<'a> {
             // `Error::UnexpectedResponse`), so the token leaves it now.
             let credentials = &self.client.inner.shared.credentials;
             match result {
-                Ok((response, body)) => Ok(rebuild(response, body, credentials)),
+                Ok((response, body)) => Ok(Answer::new(response, body, credentials)),
                 Err(error) => Err(credentials.scrub_error(error)),
             }
         }
@@ -416,44 +564,6 @@ fn host_and_port(url: &Url) -> Option<String> {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
     })
-}
-
-/// The response to hand to the generated code: its read body put back,
-/// and the token taken out of its URL, headers and body. Status, version,
-/// headers and extensions are moved over, not copied.
-fn rebuild(
-    mut response: reqwest::Response,
-    body: Bytes,
-    credentials: &Credentials,
-) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt;
-
-    let mut url = response.url().clone();
-    credentials.scrub_url(&mut url);
-    let mut headers = std::mem::take(response.headers_mut());
-    credentials.scrub_headers(&mut headers);
-    let body = match credentials.scrub(&body) {
-        Cow::Owned(scrubbed) => {
-            headers.insert(
-                reqwest::header::CONTENT_LENGTH,
-                HeaderValue::from(scrubbed.len()),
-            );
-            Bytes::from(scrubbed)
-        }
-        Cow::Borrowed(_) => body,
-    };
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = response.status();
-    *rebuilt.version_mut() = response.version();
-    *rebuilt.headers_mut() = headers;
-    let extensions = rebuilt.extensions_mut();
-    *extensions = std::mem::take(response.extensions_mut());
-    // reqwest keeps a response's URL outside `http::Response`; it comes back
-    // only through the extension `ResponseBuilderExt::url` sets.
-    if let Some(carrier) = http::Response::builder().url(url).extensions_mut() {
-        extensions.extend(std::mem::take(carrier));
-    }
-    reqwest::Response::from(rebuilt)
 }
 
 /// What kind of failure, for the span: never the error text, which holds the URL.
@@ -641,6 +751,39 @@ mod tests {
         assert_eq!(all("content-type"), ["text/plain"]);
         append_moved(&mut headers, HeaderMap::new());
         assert_eq!(headers.len(), 6);
+    }
+
+    /// `set_headers` gives what reqwest's own merge
+    /// (`RequestBuilder::headers`) gives the request progenitor built.
+    #[test]
+    fn request_headers_are_what_the_builders_merge_makes() {
+        let value = HeaderValue::from_static;
+        let mut parameters = HeaderMap::new();
+        parameters.append("upstash-forward-a", value("1"));
+        parameters.append("upstash-forward-a", value("2"));
+        parameters.append("accept", value("text/plain"));
+        let build = || {
+            reqwest::Client::new()
+                .post("http://127.0.0.1/")
+                .header("accept", "application/json")
+                .header("content-type", "application/json")
+                .header("x-twice", "a")
+                .header("x-twice", "b")
+        };
+        let merged = build().headers(parameters.clone()).build().unwrap();
+        let mut ours = build().build().unwrap();
+        set_headers(&mut ours, parameters);
+        let sorted = |headers: &HeaderMap| {
+            let mut all: Vec<_> = headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.clone()))
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        };
+        assert_eq!(sorted(ours.headers()), sorted(merged.headers()));
+        assert_eq!(ours.headers().get_all("x-twice").iter().count(), 2);
+        assert_eq!(ours.headers()["accept"], "text/plain");
     }
 
     #[test]

@@ -410,3 +410,42 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
     let message = item(&vendored.code, "pub struct Message {");
     assert!(message.contains(skip), "labels stay out when empty");
 }
+
+/// Every `send` builds and checks its request when called, then returns
+/// a future holding only what `crate::hooks::exec` sends, and decodes the
+/// answer `exec` already read, rather than a rebuilt `reqwest::Response`
+/// read a second time; only an undeclared answer becomes a
+/// `reqwest::Response` again.
+#[test]
+fn sends_prepare_then_decode_the_answer_read_once_in_exec() {
+    let generated = generate_all();
+    let code = &generated.code;
+    for call in [
+        "crate::hooks::pre(client, &mut request, &info)?",
+        "Ok(crate::hooks::exec(client, request, &info))",
+        "crate::hooks::answer(",
+    ] {
+        let sends = code.matches(call).count();
+        assert_eq!(sends, 2 * generated.operations.len(), "{call}");
+    }
+    for gone in [
+        "async fn send",
+        "client.pre(",
+        "client.exec(",
+        "client.post(&result",
+        "ResponseValue::from_response",
+        "ResponseValue::empty",
+        "UnexpectedResponse(response)",
+    ] {
+        assert!(!code.contains(gone), "`{gone}` is still generated");
+    }
+    assert!(code.contains("response.decode()"));
+    assert!(code.contains("response.empty()"));
+    assert!(code.contains("Error::UnexpectedResponse(response.into_response())"));
+    assert!(
+        generated
+            .warnings
+            .iter()
+            .all(|w| !w.contains("crate::hooks"))
+    );
+}
