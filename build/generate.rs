@@ -222,32 +222,33 @@ fn hide_generated_constructors(file: &mut syn::File) {
 /// Returns how many builders got one.
 fn add_answer_ignoring_sends(file: &mut syn::File) -> usize {
     let mut added = 0;
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        let Some((_, items)) = module
-            .content
-            .as_mut()
-            .filter(|_| module.ident == "builder")
-        else {
-            continue;
-        };
-        for item in items.iter_mut() {
-            let syn::Item::Impl(block) = item else {
-                continue;
-            };
-            let ignoring = block.items.iter().find_map(|member| match member {
-                syn::ImplItem::Fn(send) if send.sig.ident == "send" => answer_ignoring(send),
-                _ => None,
-            });
-            if let Some(ignoring) = ignoring {
-                block.items.push(syn::ImplItem::Fn(ignoring));
-                added += 1;
-            }
+    for block in builder_impls(file) {
+        let ignoring = block.items.iter().find_map(|member| match member {
+            syn::ImplItem::Fn(send) if send.sig.ident == "send" => answer_ignoring(send),
+            _ => None,
+        });
+        if let Some(ignoring) = ignoring {
+            block.items.push(syn::ImplItem::Fn(ignoring));
+            added += 1;
         }
     }
     added
+}
+
+/// The `impl` blocks of progenitor's `builder` module, one per operation
+/// builder.
+fn builder_impls(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemImpl> {
+    file.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+            _ => None,
+        })
+        .flat_map(|(_, items)| items.iter_mut())
+        .filter_map(|item| match item {
+            syn::Item::Impl(block) => Some(block),
+            _ => None,
+        })
 }
 
 /// `send` → `send_ignoring_answer`: `ResponseValue<T>` becomes
@@ -360,39 +361,24 @@ fn is_success(pattern: &syn::Pat) -> bool {
 /// left as it is.
 fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
     let mut changed = 0;
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
+    for block in builder_impls(file) {
+        if !block
+            .generics
+            .lifetimes()
+            .any(|lifetime| lifetime.lifetime.ident == "a")
+        {
             continue;
-        };
-        let Some((_, items)) = module
-            .content
-            .as_mut()
-            .filter(|_| module.ident == "builder")
-        else {
-            continue;
-        };
-        for item in items.iter_mut() {
-            let syn::Item::Impl(block) = item else {
-                continue;
-            };
-            if !block
-                .generics
-                .lifetimes()
-                .any(|lifetime| lifetime.lifetime.ident == "a")
+        }
+        for member in block.items.iter_mut() {
+            if let syn::ImplItem::Fn(send) = member
+                && matches!(
+                    send.sig.ident.to_string().as_str(),
+                    "send" | "send_ignoring_answer"
+                )
+                && let Some(split) = prepared_then_awaited(send)
             {
-                continue;
-            }
-            for member in block.items.iter_mut() {
-                if let syn::ImplItem::Fn(send) = member
-                    && matches!(
-                        send.sig.ident.to_string().as_str(),
-                        "send" | "send_ignoring_answer"
-                    )
-                    && let Some(split) = prepared_then_awaited(send)
-                {
-                    *send = split;
-                    changed += 1;
-                }
+                *send = split;
+                changed += 1;
             }
         }
     }
