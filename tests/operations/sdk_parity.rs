@@ -12,7 +12,8 @@
 //! connection, accept*, sec-fetch-mode, user-agent, content-length) and
 //! `upstash-telemetry-*`. Each difference we keep on purpose is a
 //! [`Divergence`] with its reason; one that no longer differs fails the
-//! test, so the list stays true. `parity_table` prints the table.
+//! test, so the list stays true. `requests_match_the_official_sdks` prints
+//! the table (run it with `--nocapture`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
