@@ -93,19 +93,11 @@ pub(crate) fn pre<E>(
 /// `parameters` into the builder's smaller map (see `build/generate.rs`,
 /// `RequestHeadersBuiltOnce`).
 pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: HeaderMap) {
-    let built = std::mem::take(request.headers_mut());
-    // A `None` name repeats the one before it.
-    let mut keep = false;
-    let mut last = None;
-    for (name, value) in built {
-        if let Some(name) = name {
-            keep = !parameters.contains_key(&name);
-            last = Some(name);
-        }
-        if let Some(name) = last.as_ref().filter(|_| keep) {
-            parameters.append(name.clone(), value);
-        }
+    let mut built = std::mem::take(request.headers_mut());
+    for name in parameters.keys() {
+        built.remove(name);
     }
+    append_moved(&mut parameters, built);
     *request.headers_mut() = parameters;
 }
 
