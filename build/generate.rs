@@ -480,9 +480,7 @@ impl RequestHeadersBuiltOnce {
         }
         Self::strip(&mut call.receiver, accept)
     }
-}
 
-impl RequestHeadersBuiltOnce {
     /// The builder chain of `let mut request = <chain>.build()?;`.
     fn request_builder(statement: &mut syn::Stmt) -> Option<&mut syn::Expr> {
         let syn::Stmt::Local(local) = statement else {
