@@ -89,6 +89,21 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             2 * operations.len()
         ));
     }
+    let mut cheaply = RequestsBuiltCheaply::default();
+    syn::visit_mut::visit_file_mut(&mut cheaply, &mut file);
+    if cheaply.urls != 2 * operations.len() || cheaply.header_maps != 2 * operations.len() {
+        warnings.push(format!(
+            "the generated code changed shape: {} of {} sends' URLs are concatenated, {} start from the message's header map",
+            cheaply.urls,
+            2 * operations.len(),
+            cheaply.header_maps
+        ));
+    }
+    if let Some(field) = unset_parameters_unallocated(&mut file) {
+        warnings.push(format!(
+            "the generated code changed shape: the required parameter `{field}` is not checked the way progenitor 0.15 checks it, so every builder's `new` still allocates its message"
+        ));
+    }
     syn::visit_mut::visit_file_mut(&mut AnswersReadOnce, &mut file);
     let split = sends_prepared_then_awaited(&mut file);
     if split != 2 * operations.len() {
@@ -531,6 +546,234 @@ impl VisitMut for RequestHeadersBuiltOnce {
         }
         block.stmts = statements;
     }
+}
+
+/// What progenitor's `send`s do on every call to build a request, done for
+/// less (`benches/publish_cost.rs`); the request is the same:
+/// - `let url = format!("{}/v2/enqueue/{}/{}", client.baseurl, ..)` →
+///   `[&*client.baseurl, "/v2/enqueue/", .., destination.as_str()].concat()`:
+///   formatting a publish's URL cost about 1,800 instructions, the
+///   concatenation a tenth of that; `destination` (a `String`) is borrowed,
+///   not copied by `to_string()`;
+/// - `header_map.append("Upstash-Retries", ..)`: the name a constant
+///   (`HeaderName::from_static`, evaluated when compiling), not parsed on
+///   every call;
+/// - `HeaderMap::with_capacity(N)`, room for every header parameter (16 for
+///   a publish, most of them unset: about 3 KB allocated and freed on every
+///   call) → `crate::hooks::header_map(client)`: the message's headers,
+///   which `render_message` sized for the rest of the call, or an empty map
+///   that grows as headers come.
+#[derive(Default)]
+struct RequestsBuiltCheaply {
+    urls: usize,
+    header_maps: usize,
+}
+
+impl RequestsBuiltCheaply {
+    /// `format!("{}/v2/x/{}", a, b)` as `[&*a, "/v2/x/", &*b].concat()`, if
+    /// its format string has only `{}` placeholders, one per argument.
+    fn concatenated(mac: &syn::Macro) -> Option<syn::Expr> {
+        if !mac.path.is_ident("format") {
+            return None;
+        }
+        let args = mac
+            .parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        let mut args = args.into_iter();
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(template),
+            ..
+        }) = args.next()?
+        else {
+            return None;
+        };
+        let template = template.value();
+        let literals: Vec<&str> = template.split("{}").collect();
+        let args: Vec<syn::Expr> = args.collect();
+        if literals.len() != args.len() + 1 || literals.iter().any(|l| l.contains(['{', '}'])) {
+            return None;
+        }
+        let mut pieces: Vec<syn::Expr> = Vec::new();
+        for (literal, arg) in literals.iter().zip(args.iter().map(Some).chain([None])) {
+            if !literal.is_empty() {
+                pieces.push(syn::parse_quote!(#literal));
+            }
+            match arg {
+                Some(syn::Expr::MethodCall(to_string))
+                    if to_string.method == "to_string"
+                        && matches!(&*to_string.receiver,
+                            syn::Expr::Path(p) if p.path.is_ident("destination")) =>
+                {
+                    pieces.push(syn::parse_quote!(destination.as_str()));
+                }
+                Some(arg) => pieces.push(syn::parse_quote!(&*#arg)),
+                None => {}
+            }
+        }
+        Some(syn::parse_quote!([#(#pieces),*].concat()))
+    }
+}
+
+impl VisitMut for RequestsBuiltCheaply {
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        syn::visit_mut::visit_local_mut(self, local);
+        if !matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "url" || p.ident == "_url") {
+            return;
+        }
+        let Some(init) = local.init.as_mut() else {
+            return;
+        };
+        if let syn::Expr::Macro(format) = &*init.expr
+            && let Some(concatenated) = Self::concatenated(&format.mac)
+        {
+            *init.expr = concatenated;
+            self.urls += 1;
+        }
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        match expr {
+            syn::Expr::Call(call)
+                if call
+                    .func
+                    .to_token_stream()
+                    .to_string()
+                    .ends_with("HeaderMap :: with_capacity") =>
+            {
+                *expr = syn::parse_quote!(crate::hooks::header_map(client));
+                self.header_maps += 1;
+            }
+            syn::Expr::MethodCall(call)
+                if call.method == "append"
+                    && matches!(&*call.receiver,
+                        syn::Expr::Path(p) if p.path.is_ident("header_map")) =>
+            {
+                if let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(name),
+                    ..
+                })) = call.args.first()
+                {
+                    let lower = name.value().to_ascii_lowercase();
+                    call.args[0] = syn::parse_quote!(
+                        const { ::reqwest::header::HeaderName::from_static(#lower) }
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every builder's `new` sets each required parameter to
+/// `Err("queue_name was not initialized".to_string())`: an allocation per
+/// required parameter on every call, for a message almost never read. The
+/// default becomes `Err(String::new())`, which no setter produces (each of
+/// their messages names the parameter), and the check in `send` makes the
+/// message only when it finds the parameter unset:
+/// `queue_name.map_err(Error::InvalidRequest)?` →
+/// `queue_name.map_err(|e| Error::InvalidRequest(if e.is_empty() { "queue_name was not initialized".to_string() } else { e }))?`.
+/// Returns a parameter whose check does not have that shape (its default
+/// is then left alone), if any.
+fn unset_parameters_unallocated(file: &mut syn::File) -> Option<String> {
+    // The fields of the builder `new` returns (`Self { client, .. }`).
+    fn fields(new: &mut syn::ImplItemFn) -> Vec<&mut syn::FieldValue> {
+        match new.block.stmts.last_mut() {
+            Some(syn::Stmt::Expr(syn::Expr::Struct(fields), _)) => {
+                fields.fields.iter_mut().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+    let mut unexpected = None;
+    for block in builder_impls(file) {
+        let is_new =
+            |member: &syn::ImplItem| matches!(member, syn::ImplItem::Fn(f) if f.sig.ident == "new");
+        // The parameters `new` sets to "was not initialized".
+        let unset = |field: &syn::FieldValue| match &field.member {
+            syn::Member::Named(name) => {
+                let message = format!("{name} was not initialized");
+                let expected = quote::quote!(Err(#message.to_string())).to_string();
+                (field.expr.to_token_stream().to_string() == expected).then(|| name.to_string())
+            }
+            syn::Member::Unnamed(_) => None,
+        };
+        let Some(syn::ImplItem::Fn(new)) = block.items.iter_mut().find(|m| is_new(m)) else {
+            continue;
+        };
+        let names: Vec<String> = fields(new)
+            .into_iter()
+            .filter_map(|field| unset(field))
+            .collect();
+        let mut checked = vec![0usize; names.len()];
+        for member in block.items.iter_mut() {
+            let syn::ImplItem::Fn(send) = member else {
+                continue;
+            };
+            if send.sig.ident == "new" {
+                continue;
+            }
+            struct Checks<'n> {
+                names: &'n [String],
+                checked: &'n mut [usize],
+            }
+            impl VisitMut for Checks<'_> {
+                fn visit_local_mut(&mut self, local: &mut syn::Local) {
+                    syn::visit_mut::visit_local_mut(self, local);
+                    let syn::Pat::Ident(bound) = &local.pat else {
+                        return;
+                    };
+                    let Some(at) = self.names.iter().position(|n| bound.ident == n) else {
+                        return;
+                    };
+                    let Some(init) = local.init.as_mut() else {
+                        return;
+                    };
+                    let syn::Expr::Try(tried) = &mut *init.expr else {
+                        return;
+                    };
+                    let syn::Expr::MethodCall(map_err) = &mut *tried.expr else {
+                        return;
+                    };
+                    if map_err.method != "map_err"
+                        || map_err.args.len() != 1
+                        || map_err.args[0].to_token_stream().to_string()
+                            != "Error :: InvalidRequest"
+                    {
+                        return;
+                    }
+                    let message = format!("{} was not initialized", self.names[at]);
+                    map_err.args[0] = syn::parse_quote!(|e| Error::InvalidRequest(if e.is_empty() {
+                        #message.to_string()
+                    } else {
+                        e
+                    }));
+                    self.checked[at] += 1;
+                }
+            }
+            Checks {
+                names: &names,
+                checked: &mut checked,
+            }
+            .visit_block_mut(&mut send.block);
+        }
+        // Both sends (`send`, `send_ignoring_answer`) check each of them.
+        let Some(syn::ImplItem::Fn(new)) = block.items.iter_mut().find(|m| is_new(m)) else {
+            continue;
+        };
+        for field in fields(new) {
+            let Some(at) = unset(field).and_then(|name| names.iter().position(|n| *n == name))
+            else {
+                continue;
+            };
+            if checked[at] == 2 {
+                field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+            } else {
+                unexpected.get_or_insert(names[at].clone());
+            }
+        }
+    }
+    unexpected
 }
 
 /// Every `send` takes its answer from `crate::hooks::exec` (see

@@ -67,9 +67,10 @@ pub(crate) struct Shared {
     pub(crate) max_response_bytes: usize,
 }
 
-/// The headers of one call's message, which its `pre` hook moves onto the
-/// request: they are not copied, and a copy of the client made for the
-/// call is never used for another one.
+/// The headers of one call's message, which its generated `send` starts
+/// the request's headers from (`hooks::header_map`): they are not copied,
+/// and a copy of the client made for the call is never used for another
+/// one.
 #[derive(Default)]
 pub(crate) struct MessageHeaders(Mutex<http::HeaderMap>);
 

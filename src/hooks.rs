@@ -1,5 +1,6 @@
 //! What happens to every request between the generated builder and the
-//! network: checks, User-Agent, auth, a message's headers (`pre`);
+//! network: the header map it starts from (a message's headers), checks,
+//! User-Agent and auth (`pre`);
 //! deduplication ids, retries, the time limit, tracing, and what comes back
 //! treated as hostile (`exec`): read within `max_response_bytes`, a
 //! redirect refused, the token taken out.
@@ -47,7 +48,7 @@ impl ClientHooks<ClientConfig> for Client {}
 /// Checks and completes the request of every generated `send` before it
 /// is sent (see `build/generate.rs`, `sends_prepared_then_awaited`): no
 /// `#fragment`, path parameters that keep the endpoint, no unfiltered bulk
-/// action unless allowed; the message's headers, User-Agent and auth.
+/// action unless allowed; User-Agent and auth.
 // progenitor's error, which the generated `send` returns as it is.
 #[allow(clippy::result_large_err)]
 pub(crate) fn pre<E>(
@@ -77,12 +78,21 @@ pub(crate) fn pre<E>(
             bulk.name
         )));
     }
-    let headers = request.headers_mut();
-    // Moved, not copied: this copy of the client makes one call.
-    append_moved(headers, client.inner.message_headers.take());
-    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    request
+        .headers_mut()
+        .insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
     config.credentials.apply(request);
     Ok(())
+}
+
+/// The map every generated `send` starts its request's headers from (see
+/// `build/generate.rs`, `RequestsBuiltCheaply`): the message's headers, on
+/// the per-call copy of the client a publish, enqueue or schedule makes
+/// (moved, not copied: that copy makes one call), which `render_message`
+/// sized for what the call adds; otherwise an empty map, which allocates
+/// when the first header comes.
+pub(crate) fn header_map(client: &Client) -> HeaderMap {
+    client.inner.message_headers.take()
 }
 
 /// Makes `parameters` (the generated builder's header map, with the
@@ -140,7 +150,11 @@ pub(crate) fn exec<'a>(
     // of futures a caller pushes it into) would otherwise hold and copy
     // each time it is moved; one allocation costs less than those copies
     // (`benches/publish_cost.rs`).
-    Box::pin(async move {
+    // The request kept for the next attempt is boxed too, apart: it would
+    // take a quarter of that future, and an allocation over about 1 KB
+    // takes the allocator's slow path (glibc's `malloc_consolidate`).
+    let request = Box::new(request);
+    let exec = async move {
         let mut attempt = 1;
         // The first attempt has the whole timeout; a retry what is left
         // of the budget, if that is less.
@@ -152,9 +166,8 @@ pub(crate) fn exec<'a>(
             let Some(copy) = copy(&request) else {
                 break;
             };
-            let span = span(operation, attempt);
             let outcome = call
-                .attempt(copy, Some(request.url()), limit, span.clone())
+                .attempt(copy, Some(request.url()), limit, span(operation, attempt))
                 .await;
             let failure = match &outcome {
                 Ok(answer) => Failure::of_status(answer.status()),
@@ -177,27 +190,31 @@ pub(crate) fn exec<'a>(
             let elapsed = clock.instant().saturating_duration_since(started);
             let reason = failure.as_str();
             let wait_ms = wait.as_millis() as u64;
+            // Between the attempts' spans, so these name the call and the
+            // attempt themselves: a span held here until now would be in
+            // every call's future.
             if elapsed.saturating_add(wait) >= policy.budget() {
-                span.in_scope(|| {
-                    tracing::info!(
-                        wait_ms,
-                        reason,
-                        "not retrying: the wait would end past the retry budget"
-                    )
-                });
+                tracing::info!(
+                    operation,
+                    attempt,
+                    wait_ms,
+                    reason,
+                    "not retrying: the wait would end past the retry budget"
+                );
                 return outcome;
             }
             drop(outcome);
-            span.in_scope(|| tracing::info!(wait_ms, reason, "retrying"));
+            tracing::info!(operation, attempt, wait_ms, reason, "retrying");
             clock.sleep(wait).await;
             let spent = clock.instant().saturating_duration_since(started);
             limit = config.timeout.min(policy.budget().saturating_sub(spent));
             attempt += 1;
         }
         // The last attempt sends the request itself.
-        call.attempt(request, None, limit, span(operation, attempt))
+        call.attempt(*request, None, limit, span(operation, attempt))
             .await
-    })
+    };
+    Box::pin(exec)
 }
 
 /// The future of a generated `send` (see `build/generate.rs`,
@@ -319,6 +336,31 @@ fn span(operation: &'static str, attempt: u32) -> tracing::Span {
     )
 }
 
+/// The URL an attempt went to, for its errors: the kept request's, while
+/// another attempt may follow, or a copy (boxed: this is in every call's
+/// future, a `Url` is 88 bytes).
+enum SentTo<'u> {
+    Kept(&'u Url),
+    Copied(Box<Url>),
+}
+
+impl SentTo<'_> {
+    fn clone(&self) -> Url {
+        Url::clone(self)
+    }
+}
+
+impl std::ops::Deref for SentTo<'_> {
+    type Target = Url;
+
+    fn deref(&self) -> &Url {
+        match self {
+            SentTo::Kept(url) => url,
+            SentTo::Copied(url) => url,
+        }
+    }
+}
+
 /// What every attempt of one call shares.
 #[derive(Clone, Copy)]
 struct Call<'a> {
@@ -359,37 +401,52 @@ impl<'a> Call<'a> {
             span.record("message_id", id.as_str());
         }
         let sent = match kept {
-            Some(kept) => Cow::Borrowed(kept),
-            None => Cow::Owned(request.url().clone()),
+            Some(kept) => SentTo::Kept(kept),
+            None => SentTo::Copied(Box::new(request.url().clone())),
         };
         let started = traced.then(Instant::now);
         let pending = self.client.client().execute(request);
-        let recorded = span.clone();
         async move {
             let answer = async {
-                let mut response = pending.await?;
-                let body = self.read(&mut response, &sent).await?;
+                let mut response = pending.await.map_err(Failed::Transport)?;
+                let config = &*self.client.inner.shared;
+                if let Some(refusal) = refusal(config, &response, &sent) {
+                    return Err(Failed::Refused(refusal));
+                }
+                let body = read_within(&mut response, config.max_response_bytes).await?;
                 Ok((response, body))
             };
+            // A refusal or the time limit becomes a `reqwest::Error` here,
+            // boxed: they are rare, and every call's future would otherwise
+            // make room for them.
             let result = match tokio::time::timeout(limit, answer).await {
-                Ok(result) => result,
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(Failed::Transport(error))) => Err(error),
+                Ok(Err(Failed::Refused(refusal))) => {
+                    Err(Box::pin(refusal.into_error(sent.clone())).await)
+                }
                 Err(_) => {
-                    let error = transport_error(timed_out(limit), sent.clone().into_owned());
+                    let error = transport_error(timed_out(limit), sent.clone());
                     Err(Box::pin(error).await)
                 }
             };
-            if let Some(started) = started {
-                span.record("duration_ms", started.elapsed().as_millis() as u64);
-            }
-            match &result {
-                Ok((response, body)) => {
-                    span.record("status", response.status().as_u16());
-                    if traced && response.status().is_success() && self.publishes {
-                        record_message_ids(&span, body);
-                    }
+            if traced {
+                // The attempt's span, which `instrument` enters while this
+                // runs: taken here rather than held in this future.
+                let span = tracing::Span::current();
+                if let Some(started) = started {
+                    span.record("duration_ms", started.elapsed().as_millis() as u64);
                 }
-                Err(error) => {
-                    span.record("error", error_kind(error));
+                match &result {
+                    Ok((response, body)) => {
+                        span.record("status", response.status().as_u16());
+                        if response.status().is_success() && self.publishes {
+                            record_message_ids(&span, body);
+                        }
+                    }
+                    Err(error) => {
+                        span.record("error", error_kind(error));
+                    }
                 }
             }
             // From here on the answer reaches callers (in errors, and in
@@ -400,32 +457,28 @@ impl<'a> Call<'a> {
                 Err(error) => Err(credentials.scrub_error(error)),
             }
         }
-        .instrument(recorded)
+        .instrument(span)
     }
+}
 
-    /// The answer's body, read within `max_response_bytes`; a redirect,
-    /// followed or not, is refused unread.
-    async fn read(self, response: &mut reqwest::Response, sent: &Url) -> reqwest::Result<Bytes> {
-        let config = &*self.client.inner.shared;
-        let limit = config.max_response_bytes;
-        let declared = response.content_length();
-        if let Some(refusal) = refusal(config, response, sent) {
-            // Boxed: refusals are rare, and the future of every call would
-            // otherwise make room for this one.
-            return Err(Box::pin(refusal.into_error(sent.clone())).await);
+/// How reading an answer failed: in transport, or refused by the hooks.
+enum Failed {
+    Transport(reqwest::Error),
+    Refused(Refusal),
+}
+
+/// The answer's body, read within `limit` bytes.
+async fn read_within(response: &mut reqwest::Response, limit: usize) -> Result<Bytes, Failed> {
+    let mut body = BoundedBody::new(limit, response.content_length());
+    while let Some(chunk) = response.chunk().await.map_err(Failed::Transport)? {
+        if body.push(&chunk).is_err() {
+            return Err(Failed::Refused(Refusal::TooLarge {
+                limit,
+                declared: None,
+            }));
         }
-        let mut body = BoundedBody::new(limit, declared);
-        while let Some(chunk) = response.chunk().await? {
-            if body.push(&chunk).is_err() {
-                let refusal = Refusal::TooLarge {
-                    limit,
-                    declared: None,
-                };
-                return Err(Box::pin(refusal.into_error(sent.clone())).await);
-            }
-        }
-        Ok(body.into_bytes())
     }
+    Ok(body.into_bytes())
 }
 
 /// Why an answer is refused before its body is read: a redirect, followed

@@ -112,7 +112,9 @@ fn entry(
     // way HTTP joins them.
     let mut map: HashMap<String, String> = HashMap::new();
     if let Some(content_type) = content_type {
-        map.insert("content-type".into(), content_type);
+        // Made from a `String`, so UTF-8.
+        let text = String::from_utf8_lossy(content_type.as_bytes()).into_owned();
+        map.insert("content-type".into(), text);
     }
     for (name, value) in &headers {
         let value = value.to_str().map_err(|_| {

@@ -98,10 +98,20 @@ fn typed_option(lower: &str) -> Option<&'static str> {
 #[derive(Debug)]
 pub(crate) struct Rendered {
     pub(crate) destination: String,
-    pub(crate) content_type: Option<String>,
+    /// The body's media type, kept apart from `headers`: a batch carries
+    /// it in each entry's JSON, the other ways of sending as the request's
+    /// `Content-Type`.
+    pub(crate) content_type: Option<HeaderValue>,
+    /// With room for the headers the rest of a call adds
+    /// ([`ADDED_BY_THE_CALL`]), so that the request's header map, which
+    /// starts from this one (`hooks::header_map`), does not grow.
     pub(crate) headers: HeaderMap,
     pub(crate) body: Vec<u8>,
 }
+
+/// The headers a call adds to a message's: `Content-Type`, `Accept`,
+/// `User-Agent`, `Authorization` and `Upstash-Deduplication-Id`.
+const ADDED_BY_THE_CALL: usize = 5;
 
 pub(crate) fn render_message(
     mut message: Message,
@@ -147,25 +157,7 @@ pub(crate) fn render_message(
         }
     };
     let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
-    let mut headers = Headers::default();
-    for (name, value) in &message.headers {
-        let lower = name.to_ascii_lowercase();
-        let wire = if lower.starts_with("upstash-forward-") {
-            name.clone()
-        } else if let Some(option) = typed_option(&lower) {
-            return Err(InvalidInput::new(
-                format!("header `{name}`"),
-                format!("is set by {option}; use that, which is checked for each way of sending"),
-            ));
-        } else if lower.starts_with("upstash-") {
-            name.clone()
-        } else {
-            format!("Upstash-Forward-{name}")
-        };
-        headers.raw(format!("header `{name}`"), &wire, value)?;
-    }
-
-    let set: [(&str, bool); 11] = [
+    let set = [
         ("method", message.method.is_some()),
         ("delay", message.delay.is_some()),
         ("not_before", message.not_before.is_some()),
@@ -197,6 +189,29 @@ pub(crate) fn render_message(
                 sending.name()
             ),
         ));
+    }
+
+    let options = set.iter().filter(|(_, is_set)| *is_set).count();
+    let mut headers = Headers {
+        // A callback, flow control or redaction may render to more than one
+        // header; then the map grows.
+        map: HeaderMap::with_capacity(message.headers.len() + options + ADDED_BY_THE_CALL),
+    };
+    for (name, value) in &message.headers {
+        let lower = name.to_ascii_lowercase();
+        let wire = if lower.starts_with("upstash-forward-") {
+            name.clone()
+        } else if let Some(option) = typed_option(&lower) {
+            return Err(InvalidInput::new(
+                format!("header `{name}`"),
+                format!("is set by {option}; use that, which is checked for each way of sending"),
+            ));
+        } else if lower.starts_with("upstash-") {
+            name.clone()
+        } else {
+            format!("Upstash-Forward-{name}")
+        };
+        headers.raw(format!("header `{name}`"), &wire, value)?;
     }
 
     // Evaluated when compiling: a typed option's name costs nothing here.
@@ -294,17 +309,19 @@ pub(crate) fn render_message(
     if !redact.is_empty() {
         headers.option("redact", named!("upstash-redact-fields"), &redact.join(","))?;
     }
-    if let Some(content_type) = &message.content_type {
-        HeaderValue::from_str(content_type).map_err(|_| {
+    let content_type = match message.content_type {
+        // Moved into the header value, not copied: the error cannot show it.
+        Some(content_type) => Some(HeaderValue::try_from(content_type).map_err(|_| {
             InvalidInput::new(
                 "content_type",
-                format!("`{content_type}` is not a valid header value"),
+                "is not a valid header value: it has a character HTTP headers cannot carry",
             )
-        })?;
-    }
+        })?),
+        None => None,
+    };
     Ok(Rendered {
         destination,
-        content_type: message.content_type,
+        content_type,
         headers: headers.map,
         body,
     })
@@ -330,7 +347,6 @@ fn delivery_method(field: &'static str, method: &Method) -> Result<&'static str,
         })
 }
 
-#[derive(Default)]
 struct Headers {
     map: HeaderMap,
 }

@@ -35,6 +35,8 @@ pub use provider::{Llm, ProviderApi, Resend};
 pub(crate) use headers::{Rendered, Sending, render_message};
 pub(crate) use message::{check_name, check_url};
 
+use http::header::CONTENT_TYPE;
+
 use crate::Client;
 use crate::error::{Error, send};
 use crate::types;
@@ -116,32 +118,27 @@ impl<'a> Publish<'a> {
             let Rendered {
                 destination,
                 content_type,
-                headers,
+                mut headers,
                 body,
             } = rendered;
-            Ok((
-                client.api_with_headers(headers),
-                destination,
-                content_type,
-                body,
-            ))
+            // With the message's headers rather than through the builder's
+            // parameter, which would copy it into a `String` and parse it
+            // again.
+            if let Some(content_type) = content_type {
+                headers.insert(CONTENT_TYPE, content_type);
+            }
+            Ok((client.api_with_headers(headers), destination, body))
         });
         async move {
             // The client is borrowed where it lies: a binding of its own
             // would take a second place in the future.
-            let (api, destination, content_type, body) = match checked {
-                Ok((ref api, destination, content_type, body)) => {
-                    (api, destination, content_type, body)
-                }
+            let (api, destination, body) = match checked {
+                Ok((ref api, destination, body)) => (api, destination, body),
                 Err(invalid) => return Err(invalid.into()),
             };
             match queue {
                 None => {
                     let call = api.publish_message().destination(destination).body(body);
-                    let call = match content_type {
-                        Some(content_type) => call.content_type(content_type),
-                        None => call,
-                    };
                     send(call.send()).await.map(Published::from)
                 }
                 Some(queue) => {
@@ -150,10 +147,6 @@ impl<'a> Publish<'a> {
                         .queue_name(queue)
                         .destination(destination)
                         .body(body);
-                    let call = match content_type {
-                        Some(content_type) => call.content_type(content_type),
-                        None => call,
-                    };
                     send(call.send()).await.map(Published::from)
                 }
             }

@@ -134,9 +134,12 @@ impl CreateSchedule<'_> {
         let Rendered {
             destination,
             content_type,
-            headers,
+            mut headers,
             body,
         } = render_message(self.message, Sending::Schedule)?;
+        if let Some(content_type) = content_type {
+            headers.insert(http::header::CONTENT_TYPE, content_type);
+        }
         let api = self.client.api_with_headers(headers);
         let mut call = api
             .create_schedule()
@@ -149,9 +152,6 @@ impl CreateSchedule<'_> {
         if let Some(queue) = self.queue {
             check_name("queue_name", "queue", &queue)?;
             call = call.upstash_queue_name(queue);
-        }
-        if let Some(content_type) = content_type {
-            call = call.content_type(content_type);
         }
         send(call.send()).await
     }

@@ -314,3 +314,50 @@ async fn each_way_of_sending_refuses_what_the_spec_does_not_give_it() {
         "a refused call was sent (only the enqueue above goes out)"
     );
 }
+
+/// A required parameter left unset on a generated builder is named in the
+/// error (the builders make that message only when it is needed; see
+/// `build/generate.rs`, `unset_parameters_unallocated`), and nothing is
+/// sent.
+#[tokio::test]
+async fn an_unset_required_parameter_is_named_and_nothing_is_sent() {
+    let api = Api::replying(fixture_reply(200, "publish_message")).await;
+    let error = api.client.api().get_message().send().await.unwrap_err();
+    assert!(
+        error.to_string().contains("message_id was not initialized"),
+        "{error}"
+    );
+    let error = api
+        .client
+        .api()
+        .publish_message()
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("destination was not initialized"),
+        "{error}"
+    );
+    // A value that fails its conversion keeps that message.
+    let error = api
+        .client
+        .api()
+        .publish_message()
+        .destination("https://example.com/api")
+        .upstash_retries(u64::MAX)
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("for upstash_retries failed"),
+        "{error}"
+    );
+    assert!(
+        api.requests().await.is_empty(),
+        "an incomplete call was sent"
+    );
+}
