@@ -145,14 +145,14 @@ pub(crate) fn exec<'a>(
         operation,
         publishes,
     };
-    // Boxed: the retry loop and an attempt in flight take about 1.5 KB,
+    // Boxed: the retry loop and an attempt in flight take about 1 KB,
     // which every future above this one (the call's, the caller's, a set
     // of futures a caller pushes it into) would otherwise hold and copy
     // each time it is moved; one allocation costs less than those copies
-    // (`benches/publish_cost.rs`).
-    // The request kept for the next attempt is boxed too, apart: it would
-    // take a quarter of that future, and an allocation over about 1 KB
-    // takes the allocator's slow path (glibc's `malloc_consolidate`).
+    // (`benches/publish_cost.rs`). The request kept for the next attempt
+    // is boxed apart: inside, it made that future 1.3 KB, and glibc serves
+    // an allocation over about 1,000 bytes on its slow path (with
+    // `malloc_consolidate`), which cost more than a second, small one.
     let request = Box::new(request);
     let exec = async move {
         let mut attempt = 1;
