@@ -95,8 +95,9 @@ pub(crate) fn header_map(client: &Client) -> HeaderMap {
     client.inner.message_headers.take()
 }
 
-/// Makes `parameters` (the generated builder's header map, with the
-/// operation's header parameters and `Accept`) the request's headers,
+/// Makes `parameters` (the generated builder's header map: the message's
+/// headers, the operation's header parameters and `Accept`) the request's
+/// headers,
 /// adding what the request builder set itself (a JSON body's
 /// `Content-Type`) under the names `parameters` lacks: what
 /// `RequestBuilder::headers` makes of the two, without copying
@@ -344,12 +345,6 @@ enum SentTo<'u> {
     Copied(Box<Url>),
 }
 
-impl SentTo<'_> {
-    fn clone(&self) -> Url {
-        Url::clone(self)
-    }
-}
-
 impl std::ops::Deref for SentTo<'_> {
     type Target = Url;
 
@@ -423,10 +418,10 @@ impl<'a> Call<'a> {
                 Ok(Ok(answer)) => Ok(answer),
                 Ok(Err(Failed::Transport(error))) => Err(error),
                 Ok(Err(Failed::Refused(refusal))) => {
-                    Err(Box::pin(refusal.into_error(sent.clone())).await)
+                    Err(Box::pin(refusal.into_error(Url::clone(&sent))).await)
                 }
                 Err(_) => {
-                    let error = transport_error(timed_out(limit), sent.clone());
+                    let error = transport_error(timed_out(limit), Url::clone(&sent));
                     Err(Box::pin(error).await)
                 }
             };

@@ -109,6 +109,26 @@ pub(crate) struct Rendered {
     pub(crate) body: Vec<u8>,
 }
 
+impl Rendered {
+    /// What a request that carries the message itself (a publish, an
+    /// enqueue, a schedule; not a batch entry) sends: the destination, the
+    /// headers with `Content-Type` among them (moved in, rather than given
+    /// to the builder's parameter, which would copy it into a `String` and
+    /// parse it again), and the body.
+    pub(crate) fn into_request(self) -> (String, HeaderMap, Vec<u8>) {
+        let Rendered {
+            destination,
+            content_type,
+            mut headers,
+            body,
+        } = self;
+        if let Some(content_type) = content_type {
+            headers.insert(http::header::CONTENT_TYPE, content_type);
+        }
+        (destination, headers, body)
+    }
+}
+
 /// The headers a call adds to a message's: `Content-Type`, `Accept`,
 /// `User-Agent`, `Authorization` and `Upstash-Deduplication-Id`.
 const ADDED_BY_THE_CALL: usize = 5;

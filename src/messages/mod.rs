@@ -32,10 +32,8 @@ pub use flow_control::FlowControl;
 pub use message::{Destination, Message};
 pub use provider::{Llm, ProviderApi, Resend};
 
-pub(crate) use headers::{Rendered, Sending, render_message};
+pub(crate) use headers::{Sending, render_message};
 pub(crate) use message::{check_name, check_url};
-
-use http::header::CONTENT_TYPE;
 
 use crate::Client;
 use crate::error::{Error, send};
@@ -115,18 +113,7 @@ impl<'a> Publish<'a> {
             if let Some(queue) = &queue {
                 check_name("queue_name", "queue", queue)?;
             }
-            let Rendered {
-                destination,
-                content_type,
-                mut headers,
-                body,
-            } = rendered;
-            // With the message's headers rather than through the builder's
-            // parameter, which would copy it into a `String` and parse it
-            // again.
-            if let Some(content_type) = content_type {
-                headers.insert(CONTENT_TYPE, content_type);
-            }
+            let (destination, headers, body) = rendered.into_request();
             Ok((client.api_with_headers(headers), destination, body))
         });
         async move {

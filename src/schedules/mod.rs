@@ -23,7 +23,7 @@ pub(crate) use cron::parse as parse_cron;
 
 use crate::Client;
 use crate::error::{Error, InvalidInput, send};
-use crate::messages::{Message, Rendered, Sending, check_name, render_message};
+use crate::messages::{Message, Sending, check_name, render_message};
 use crate::types;
 
 /// The schedules area of a [`Client`], from [`Client::schedules`].
@@ -131,15 +131,8 @@ impl CreateSchedule<'_> {
         if self.schedule_id.as_deref() == Some("") {
             return Err(InvalidInput::new("schedule_id", "is empty").into());
         }
-        let Rendered {
-            destination,
-            content_type,
-            mut headers,
-            body,
-        } = render_message(self.message, Sending::Schedule)?;
-        if let Some(content_type) = content_type {
-            headers.insert(http::header::CONTENT_TYPE, content_type);
-        }
+        let (destination, headers, body) =
+            render_message(self.message, Sending::Schedule)?.into_request();
         let api = self.client.api_with_headers(headers);
         let mut call = api
             .create_schedule()
