@@ -583,11 +583,14 @@ fn scrub_text(credentials: &Credentials, text: &str) -> String {
 /// `Some(host and port)` when the answer is for another URL than the one
 /// sent.
 fn followed(sent: &Url, answered: &Url) -> Option<Option<String>> {
-    let same = sent.scheme() == answered.scheme()
-        && sent.host_str() == answered.host_str()
-        && sent.port_or_known_default() == answered.port_or_known_default()
-        && sent.path() == answered.path()
-        && sent.query() == answered.query();
+    // The same text is the same URL: one comparison on every answer, where
+    // the parts below are each worked out from the text.
+    let same = sent.as_str() == answered.as_str()
+        || sent.scheme() == answered.scheme()
+            && sent.host_str() == answered.host_str()
+            && sent.port_or_known_default() == answered.port_or_known_default()
+            && sent.path() == answered.path()
+            && sent.query() == answered.query();
     (!same).then(|| host_and_port(answered))
 }
 

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{Entry, HeaderMap, HeaderName, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::clock::{Clock, SystemClock};
@@ -259,20 +259,24 @@ pub(crate) enum Safety {
 static DEDUPLICATION_ID: HeaderName = HeaderName::from_static("upstash-deduplication-id");
 static CONTENT_BASED: HeaderName = HeaderName::from_static("upstash-content-based-deduplication");
 
-/// Whether a publish's headers ask QStash to deduplicate it.
-pub(crate) fn headers_deduplicate(headers: &HeaderMap) -> bool {
-    headers.contains_key(&DEDUPLICATION_ID)
-        || headers
-            .get(&CONTENT_BASED)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+/// Whether `headers` ask QStash for content-based deduplication.
+fn content_based(headers: &HeaderMap) -> bool {
+    headers
+        .get(&CONTENT_BASED)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Gives a publish or enqueue request a deduplication id from `ids` unless
 /// it has one (or asks for content-based deduplication).
 pub(crate) fn deduplicate_headers(headers: &mut HeaderMap, ids: &DeduplicationIds) {
-    if !headers_deduplicate(headers) {
-        headers.insert(DEDUPLICATION_ID.clone(), ids.header());
+    // The id's name is looked up once, for both the test and the insert:
+    // this runs on every publish.
+    if content_based(headers) {
+        return;
+    }
+    if let Entry::Vacant(vacant) = headers.entry(&DEDUPLICATION_ID) {
+        vacant.insert(ids.header());
     }
 }
 

@@ -2,7 +2,7 @@
 //! the path, the body, and the `Upstash-*` headers, for each way of sending.
 
 use http::Method;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{Entry, HeaderMap, HeaderName, HeaderValue};
 
 use super::callback::Callback;
 use super::duration::{Units, render, render_positive};
@@ -256,11 +256,7 @@ pub(crate) fn render_message(
     }
     if let Some(time) = message.not_before {
         let secs = unix_seconds("not_before", time)?;
-        headers.option(
-            "not_before",
-            named!("upstash-not-before"),
-            &secs.to_string(),
-        )?;
+        headers.option_value("not_before", named!("upstash-not-before"), secs.into())?;
     }
     if let Some(id) = &message.deduplication_id {
         if id.is_empty() {
@@ -276,7 +272,7 @@ pub(crate) fn render_message(
         )?;
     }
     if let Some(retries) = message.retries {
-        headers.option("retries", named!("upstash-retries"), &retries.to_string())?;
+        headers.option_value("retries", named!("upstash-retries"), retries.into())?;
     }
     if let Some(expression) = &message.retry_delay {
         retry_delay::check("retry_delay", expression)?;
@@ -399,20 +395,38 @@ impl Headers {
         name: HeaderName,
         value: &str,
     ) -> Result<(), InvalidInput> {
-        if self.map.contains_key(&name) {
-            return Err(InvalidInput::new(
-                field,
-                format!("`{name}` is also given with Message::header; set it one way"),
-            ));
-        }
         let value = HeaderValue::from_str(value).map_err(|_| {
             InvalidInput::new(
                 field,
                 format!("`{value}` has a character HTTP headers cannot carry"),
             )
         })?;
-        self.map.insert(name, value);
-        Ok(())
+        self.option_value(field, name, value)
+    }
+
+    /// [`option`](Self::option) for a value that is a header value already
+    /// (a number: `HeaderValue::from` writes its digits, with no formatting
+    /// and no check).
+    fn option_value(
+        &mut self,
+        field: &'static str,
+        name: HeaderName,
+        value: HeaderValue,
+    ) -> Result<(), InvalidInput> {
+        // One lookup of the name for both the test and the insert.
+        match self.map.entry(name) {
+            Entry::Occupied(taken) => Err(InvalidInput::new(
+                field,
+                format!(
+                    "`{}` is also given with Message::header; set it one way",
+                    taken.key()
+                ),
+            )),
+            Entry::Vacant(vacant) => {
+                vacant.insert(value);
+                Ok(())
+            }
+        }
     }
 
     fn callback(
@@ -437,7 +451,7 @@ impl Headers {
             self.option(field, name("-Timeout")?, &timeout)?;
         }
         if let Some(retries) = callback.retries {
-            self.option(field, name("-Retries")?, &retries.to_string())?;
+            self.option_value(field, name("-Retries")?, retries.into())?;
         }
         if let Some(expression) = &callback.retry_delay {
             retry_delay::check(field, expression)?;
@@ -451,5 +465,42 @@ impl Headers {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_option_already_in_the_map_is_refused_and_the_first_value_kept() {
+        let mut headers = Headers {
+            map: HeaderMap::new(),
+        };
+        let name = HeaderName::from_static("upstash-retries");
+        headers
+            .option_value("retries", name.clone(), 3u32.into())
+            .expect("the first one goes in");
+        let refused = headers
+            .option("retries", name.clone(), "5")
+            .expect_err("the second one is refused");
+        assert!(
+            refused
+                .to_string()
+                .contains("`upstash-retries` is also given"),
+            "{refused}"
+        );
+        assert_eq!(headers.map.get_all(&name).iter().count(), 1);
+        assert_eq!(headers.map[&name], "3");
+    }
+
+    #[test]
+    fn numbers_go_on_the_wire_as_their_digits() {
+        let message = Message::new(Destination::url("https://example.com/api"))
+            .retries(u32::MAX)
+            .not_before(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000));
+        let rendered = render_message(message, Sending::Publish).expect("renders");
+        assert_eq!(rendered.headers["upstash-retries"], "4294967295");
+        assert_eq!(rendered.headers["upstash-not-before"], "1700000000");
     }
 }
