@@ -417,6 +417,7 @@ impl ClientBuilder {
                 .as_deref()
                 .unwrap_or(Region::default().base_url()),
         )?;
+        let retry = self.retry.unwrap_or_default();
         let http_client = match self.http_client {
             Some(_) if self.connect_timeout.is_some() => {
                 return Err(ConfigError::ConnectTimeoutWithCustomClient);
@@ -431,12 +432,24 @@ impl ClientBuilder {
                     // wherever it points.
                     .redirect(reqwest::redirect::Policy::none())
                     .referer(false);
+                // One retry layer at a time. reqwest's own repeats a request
+                // an HTTP/2 server refused unprocessed, and for that copies
+                // every request before sending it, which costs a publish as
+                // much as the rest of this crate's work on it
+                // (`benches/publish_cost.rs`). While this crate's retries are
+                // on, they repeat those refusals instead
+                // (`retry::refused_unprocessed`), from the copy they keep;
+                // with them off, reqwest's stay.
+                let builder = if retry.retries() {
+                    builder.retry(reqwest::retry::never().max_retries_per_request(0))
+                } else {
+                    builder
+                };
                 crate::tls::configure(builder, &base_url)?
                     .build()
                     .map_err(ConfigError::Http)?
             }
         };
-        let retry = self.retry.unwrap_or_default();
         let shared = Shared {
             credentials,
             timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),

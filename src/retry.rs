@@ -331,10 +331,31 @@ pub(crate) fn safety(operation: Option<&Operation>, request: &reqwest::Request) 
     }
 }
 
+/// Whether an HTTP/2 server said it did not process the request: it
+/// reset the stream with `REFUSED_STREAM`, or is shutting the connection
+/// down gracefully (`GOAWAY` with `NO_ERROR`) before this stream
+/// (RFC 9113, section 8.7). Either is safe to send again, whatever the
+/// request: the same errors reqwest's own retry layer repeats, which the
+/// builder's client turns off while this crate's retries are on (see
+/// `ClientBuilder::build`), so that requests are not copied for two retry
+/// layers.
+fn refused_unprocessed(error: &reqwest::Error) -> bool {
+    std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |error| {
+        error.source()
+    })
+    .filter_map(|error| error.downcast_ref::<h2::Error>())
+    .any(|error| {
+        error.is_remote()
+            && ((error.is_reset() && error.reason() == Some(h2::Reason::REFUSED_STREAM))
+                || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR)))
+    })
+}
+
 /// Why an attempt is worth repeating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {
-    /// The connection could not be opened: the request never left.
+    /// The request was not processed: the connection could not be opened,
+    /// or an HTTP/2 server refused the stream before acting on it.
     NotSent,
     /// QStash said 429.
     RateLimited,
@@ -356,7 +377,7 @@ impl Failure {
     }
 
     pub(crate) fn of_error(error: &reqwest::Error) -> Failure {
-        if error.is_connect() {
+        if error.is_connect() || refused_unprocessed(error) {
             Failure::NotSent
         } else if error.is_builder()
             || error.is_redirect()
@@ -380,7 +401,7 @@ impl Failure {
 
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            Failure::NotSent => "connect",
+            Failure::NotSent => "not_processed",
             Failure::RateLimited => "rate_limited",
             Failure::MaybeArrived => "lost_or_server_error",
             Failure::Final => "final",

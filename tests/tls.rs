@@ -87,7 +87,12 @@ fn without_tls_an_https_server_is_a_config_error() {
 mod https {
     use std::sync::{Arc, Mutex};
 
-    use qstash::{Client, Error};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use qstash::clock::Sleep;
+    use qstash::messages::{Destination, Message};
+    use qstash::{Client, Clock, Error, RetryPolicy};
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -103,7 +108,8 @@ mod https {
         offers: Arc<Mutex<Vec<Vec<String>>>>,
     }
 
-    async fn serve(ip: &str) -> Server {
+    /// The test certificate's server configuration, offering `alpn`.
+    fn server_config(alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
         let certs = CertificateDer::pem_file_iter(format!("{FIXTURES}/server.pem"))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
@@ -111,14 +117,18 @@ mod https {
         let key = PrivateKeyDer::from_pem_file(format!("{FIXTURES}/server.key")).unwrap();
         // The server's provider is its own, not installed process-wide.
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = Arc::new(
-            rustls::ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(certs, key)
-                .unwrap(),
-        );
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Arc::new(config)
+    }
+
+    async fn serve(ip: &str) -> Server {
+        let config = server_config(&[]);
         let listener = TcpListener::bind((ip, 0)).await.unwrap();
         let url = format!("https://{}", listener.local_addr().unwrap());
         let offers = Arc::new(Mutex::new(Vec::new()));
@@ -165,6 +175,171 @@ mod https {
             }
         });
         Server { url, offers }
+    }
+
+    /// An HTTP/2 server (ALPN `h2`) that resets its first `refusals`
+    /// streams with `REFUSED_STREAM`, which tells the client it processed
+    /// nothing, and answers the others (signing keys for a key rotation, a
+    /// publish's answer otherwise); it counts both.
+    struct RefusingServer {
+        url: String,
+        refused: Arc<AtomicUsize>,
+        answered: Arc<AtomicUsize>,
+    }
+
+    async fn serve_h2_refusing(refusals: usize) -> RefusingServer {
+        let config = server_config(&[b"h2"]);
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let (refused, answered) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let counts = (refused.clone(), answered.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+                let (refused, answered) = counts.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let Ok(mut connection) = h2::server::handshake(tls).await else {
+                        return;
+                    };
+                    while let Some(Ok((request, mut respond))) = connection.accept().await {
+                        if refused.load(Ordering::SeqCst) < refusals {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            respond.send_reset(h2::Reason::REFUSED_STREAM);
+                            continue;
+                        }
+                        answered.fetch_add(1, Ordering::SeqCst);
+                        let head = http::Response::builder()
+                            .header("content-type", "application/json")
+                            .body(())
+                            .unwrap();
+                        let Ok(mut body) = respond.send_response(head, false) else {
+                            return;
+                        };
+                        let answer = if request.uri().path().ends_with("/rotate") {
+                            r#"{"current":"sig_h2_current","next":"sig_h2_next"}"#
+                        } else {
+                            r#"{"messageId":"msg_h2"}"#
+                        };
+                        let _ = body.send_data(answer.into(), true);
+                    }
+                });
+            }
+        });
+        RefusingServer {
+            url,
+            refused,
+            answered,
+        }
+    }
+
+    /// The real time, with each backoff wait recorded and ended at once.
+    #[derive(Debug, Clone, Default)]
+    struct RecordedWaits(Arc<Mutex<Vec<Duration>>>);
+
+    impl Clock for RecordedWaits {
+        fn now(&self) -> std::time::SystemTime {
+            std::time::SystemTime::now()
+        }
+
+        fn instant(&self) -> std::time::Instant {
+            std::time::Instant::now()
+        }
+
+        fn sleep(&self, wait: Duration) -> Sleep {
+            self.0.lock().unwrap().push(wait);
+            Box::pin(std::future::ready(()))
+        }
+    }
+
+    async fn publish(client: &Client) -> Result<qstash::messages::Published, Error> {
+        let message = Message::new(Destination::url("https://example.com/api")).text("hi");
+        client.messages().publish(message).send().await
+    }
+
+    /// With this crate's retries on, the builder's client leaves a stream an
+    /// HTTP/2 server refused unprocessed to them (reqwest's own retry layer,
+    /// which would copy every request for it, is off): it is sent again
+    /// after a backoff wait, and arrives once.
+    #[tokio::test]
+    async fn a_stream_refused_unprocessed_is_sent_again_by_the_crates_retries() {
+        trust_test_ca();
+        let server = serve_h2_refusing(1).await;
+        let waits = RecordedWaits::default();
+        let client = Client::builder()
+            .token("token")
+            .base_url(&server.url)
+            .retry(RetryPolicy::default().clock(waits.clone()))
+            .build()
+            .unwrap();
+        let published = publish(&client).await.expect("sent again, then answered");
+        assert_eq!(published.message_ids(), ["msg_h2"]);
+        assert_eq!(server.refused.load(Ordering::SeqCst), 1);
+        assert_eq!(server.answered.load(Ordering::SeqCst), 1);
+        // This crate's loop sent it again (reqwest's would not have waited).
+        assert_eq!(waits.0.lock().unwrap().len(), 1);
+    }
+
+    /// A request that is not repeated once it may have arrived (rotating
+    /// the signing keys twice discards a key) is repeated after a refusal:
+    /// the server said it did nothing.
+    #[tokio::test]
+    async fn a_refused_stream_is_sent_again_even_for_a_call_never_repeated_once_it_may_have_arrived()
+     {
+        trust_test_ca();
+        let server = serve_h2_refusing(1).await;
+        let client = Client::builder()
+            .token("token")
+            .base_url(&server.url)
+            .retry(RetryPolicy::default().clock(RecordedWaits::default()))
+            .build()
+            .unwrap();
+        let keys = client.signing_keys().rotate().send().await;
+        let keys = keys.expect("sent again, then answered");
+        assert_eq!(keys.current.as_deref(), Some("sig_h2_current"));
+        assert_eq!(server.refused.load(Ordering::SeqCst), 1);
+        assert_eq!(server.answered.load(Ordering::SeqCst), 1);
+    }
+
+    /// Refusals take this crate's attempts, and no more: with two attempts,
+    /// two streams, then the refusal is the error.
+    #[tokio::test]
+    async fn refusals_take_the_attempts_of_the_crates_retries_and_no_more() {
+        trust_test_ca();
+        let server = serve_h2_refusing(usize::MAX).await;
+        let client = Client::builder()
+            .token("token")
+            .base_url(&server.url)
+            .retry(
+                RetryPolicy::default()
+                    .max_attempts(2)
+                    .clock(RecordedWaits::default()),
+            )
+            .build()
+            .unwrap();
+        let error = publish(&client).await.expect_err("refused every time");
+        assert!(matches!(error, Error::Transport(_)), "{error:?}");
+        assert_eq!(server.refused.load(Ordering::SeqCst), 2);
+        assert_eq!(server.answered.load(Ordering::SeqCst), 0);
+    }
+
+    /// With the crate's retries off, reqwest's own retry layer stays on and
+    /// repeats the refused stream itself.
+    #[tokio::test]
+    async fn with_the_crates_retries_off_reqwest_repeats_a_refused_stream() {
+        trust_test_ca();
+        let server = serve_h2_refusing(1).await;
+        let published = publish(&client(&server.url))
+            .await
+            .expect("sent again by reqwest, then answered");
+        assert_eq!(published.message_ids(), ["msg_h2"]);
+        assert_eq!(server.refused.load(Ordering::SeqCst), 1);
+        assert_eq!(server.answered.load(Ordering::SeqCst), 1);
     }
 
     fn client(url: &str) -> Client {
