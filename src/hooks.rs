@@ -697,11 +697,15 @@ fn check_path(
             .filter(|segment| *segment != DESTINATION)
             .find_map(parameter_name)
     };
-    // Bytes rather than `str::split`, whose searcher costs more than these
-    // few short segments.
-    let mut actual = rest.as_bytes().split(|&b| b == b'/').skip(1);
-    for expected in template.as_bytes().split(|&b| b == b'/').skip(1) {
-        let segment = actual.next();
+    let (mut actual, mut template_rest) = (rest.as_bytes(), template.as_bytes());
+    // What follows the base path starts a segment: `/qstash` followed by
+    // `X/v2/...` is another endpoint (a dot segment climbed out and back
+    // into `/qstashX`), not this one with a first segment to skip.
+    if !actual.is_empty() && !actual.starts_with(b"/") {
+        return Err(changed(culprit().as_deref(), template));
+    }
+    while let Some(expected) = next_segment(&mut template_rest) {
+        let segment = next_segment(&mut actual);
         if expected == DESTINATION.as_bytes() {
             // The destination is sent raw and takes the rest of the path.
             if segment.is_none_or(<[u8]>::is_empty) {
@@ -722,10 +726,21 @@ fn check_path(
             (false, _) => return Err(changed(culprit().as_deref(), template)),
         }
     }
-    if actual.next().is_some() {
+    if !actual.is_empty() {
         return Err(changed(culprit().as_deref(), template));
     }
     Ok(())
+}
+
+/// The segment after the `/` that `path` starts with (`None` at its end),
+/// leaving `path` at the next `/`. Bytes rather than `str::split`, whose
+/// searcher costs more than these few short segments on every request.
+fn next_segment<'p>(path: &mut &'p [u8]) -> Option<&'p [u8]> {
+    let rest = path.strip_prefix(b"/")?;
+    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let (segment, after) = rest.split_at(end);
+    *path = after;
+    Some(segment)
 }
 
 fn empty(name: &str, template: &str) -> (String, String) {
@@ -876,5 +891,26 @@ mod tests {
         assert!(check("/v2/publish/https://a.b//c/", "publish_message").is_ok());
         assert!(check("/v2/messages", "cancel_messages").is_ok());
         assert!(check("/v2/anything/", "an_operation_from_a_newer_spec").is_ok());
+    }
+
+    /// Dot segments that climb out of the base path and into a sibling
+    /// (`/prefix/v2/publish/../../../prefixX/v2/publish/...` resolves to
+    /// `/prefixX/v2/publish/...`) reach another endpoint: refused, however
+    /// much of the rest looks like the operation's.
+    #[test]
+    fn a_path_that_leaves_the_base_path_for_a_sibling_is_refused() {
+        let url = Url::parse(
+            "http://127.0.0.1/prefix/v2/publish/../../../prefixX/v2/publish/https://a.b/c",
+        )
+        .unwrap();
+        assert_eq!(url.path(), "/prefixX/v2/publish/https://a.b/c");
+        let refused = check_path("/prefix", &url, operations::find("publish_message"));
+        // The destination is not blamed: the template has no other
+        // parameter, so the error names the path.
+        assert_eq!(refused.unwrap_err().0, "path");
+        // With nothing after it, or `/` next, the base path is kept.
+        assert!(check("", "an_operation_from_a_newer_spec").is_ok());
+        assert!(check("/v2/messages/", "cancel_message").is_err());
+        assert!(check("/v2/messages/msg_1/", "get_message").is_err());
     }
 }
