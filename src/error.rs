@@ -147,8 +147,8 @@ impl Refusal {
     }
 
     /// A `reqwest::Error` for `url` whose source is this refusal.
-    pub(crate) async fn into_error(self, url: url::Url) -> reqwest::Error {
-        transport_error(Box::new(self), url).await
+    pub(crate) fn into_error(self, url: url::Url) -> reqwest::Error {
+        transport_error(Box::new(self), url)
     }
 }
 
@@ -158,16 +158,23 @@ impl Refusal {
 ///
 /// reqwest has no public constructor for its error, but reading a body
 /// that fails yields one with the failure as its source: `source` is put in
-/// such a body, which fails at once, and read.
-pub(crate) async fn transport_error(
+/// such a body, which fails at once, and read. Polled once rather than
+/// awaited: the read is ready on its first poll, and a function that
+/// awaits would keep what the caller holds across it (an attempt's whole
+/// answer) in the future of every call.
+pub(crate) fn transport_error(
     source: Box<dyn std::error::Error + Send + Sync>,
     url: url::Url,
 ) -> reqwest::Error {
+    use futures_util::FutureExt as _;
+
     let body = reqwest::Body::wrap(Failing(Some(source)));
     let response = reqwest::Response::from(http::Response::new(body));
-    match response.bytes().await {
-        Err(error) => error.with_url(url),
-        Ok(_) => unreachable!("a failing body yields its error on the first read"),
+    match response.bytes().now_or_never() {
+        Some(Err(error)) => error.with_url(url),
+        Some(Ok(_)) | None => {
+            unreachable!("a failing body yields its error on the first poll of the first read")
+        }
     }
 }
 

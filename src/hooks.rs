@@ -167,45 +167,50 @@ pub(crate) fn exec<'a>(
             let Some(copy) = copy(&request) else {
                 break;
             };
-            let outcome = call
-                .attempt(copy, Some(request.url()), limit, span(operation, attempt))
-                .await;
-            let failure = match &outcome {
-                Ok(answer) => Failure::of_status(answer.status()),
-                Err(error) => Failure::of_error(error),
-            };
-            if !failure.retryable(safety) {
-                return outcome;
-            }
-            let wait = match &outcome {
-                Ok(answer) if failure == Failure::RateLimited => {
-                    RateLimit::from_headers(answer.headers(), String::new(), clock.now())
-                        .wait_from(clock.now())
-                        .filter(|wait| !wait.is_zero())
-                        .unwrap_or_else(|| policy.backoff(attempt))
+            // In a block of its own, which ends before the wait: the
+            // answer is not kept across it, so the future of every call
+            // does not make room for one there.
+            let wait = {
+                let outcome = call
+                    .attempt(copy, Some(request.url()), limit, span(operation, attempt))
+                    .await;
+                let failure = match &outcome {
+                    Ok(answer) => Failure::of_status(answer.status()),
+                    Err(error) => Failure::of_error(error),
+                };
+                if !failure.retryable(safety) {
+                    return outcome;
                 }
-                _ => policy.backoff(attempt),
+                let wait = match &outcome {
+                    Ok(answer) if failure == Failure::RateLimited => {
+                        RateLimit::from_headers(answer.headers(), String::new(), clock.now())
+                            .wait_from(clock.now())
+                            .filter(|wait| !wait.is_zero())
+                            .unwrap_or_else(|| policy.backoff(attempt))
+                    }
+                    _ => policy.backoff(attempt),
+                };
+                // A retry must have some of the budget left to run in, not
+                // only to wait in.
+                let elapsed = clock.instant().saturating_duration_since(started);
+                let reason = failure.as_str();
+                let wait_ms = wait.as_millis() as u64;
+                // Between the attempts' spans, so these name the call and
+                // the attempt themselves: a span held here until now would
+                // be in every call's future.
+                if elapsed.saturating_add(wait) >= policy.budget() {
+                    tracing::info!(
+                        operation,
+                        attempt,
+                        wait_ms,
+                        reason,
+                        "not retrying: the wait would end past the retry budget"
+                    );
+                    return outcome;
+                }
+                tracing::info!(operation, attempt, wait_ms, reason, "retrying");
+                wait
             };
-            // A retry must have some of the budget left to run in, not
-            // only to wait in.
-            let elapsed = clock.instant().saturating_duration_since(started);
-            let reason = failure.as_str();
-            let wait_ms = wait.as_millis() as u64;
-            // Between the attempts' spans, so these name the call and the
-            // attempt themselves: a span held here until now would be in
-            // every call's future.
-            if elapsed.saturating_add(wait) >= policy.budget() {
-                tracing::info!(
-                    operation,
-                    attempt,
-                    wait_ms,
-                    reason,
-                    "not retrying: the wait would end past the retry budget"
-                );
-                return outcome;
-            }
-            drop(outcome);
-            tracing::info!(operation, attempt, wait_ms, reason, "retrying");
             clock.sleep(wait).await;
             let spent = clock.instant().saturating_duration_since(started);
             limit = config.timeout.min(policy.budget().saturating_sub(spent));
@@ -412,18 +417,12 @@ impl<'a> Call<'a> {
                 Ok((response, body))
             };
             // A refusal or the time limit becomes a `reqwest::Error` here,
-            // boxed: they are rare, and every call's future would otherwise
-            // make room for them.
+            // without awaiting (see `transport_error`).
             let result = match tokio::time::timeout(limit, answer).await {
                 Ok(Ok(answer)) => Ok(answer),
                 Ok(Err(Failed::Transport(error))) => Err(error),
-                Ok(Err(Failed::Refused(refusal))) => {
-                    Err(Box::pin(refusal.into_error(Url::clone(&sent))).await)
-                }
-                Err(_) => {
-                    let error = transport_error(timed_out(limit), Url::clone(&sent));
-                    Err(Box::pin(error).await)
-                }
+                Ok(Err(Failed::Refused(refusal))) => Err(refusal.into_error(Url::clone(&sent))),
+                Err(_) => Err(transport_error(timed_out(limit), Url::clone(&sent))),
             };
             if traced {
                 // The attempt's span, which `instrument` enters while this
@@ -462,18 +461,24 @@ enum Failed {
     Refused(Refusal),
 }
 
-/// The answer's body, read within `limit` bytes.
-async fn read_within(response: &mut reqwest::Response, limit: usize) -> Result<Bytes, Failed> {
-    let mut body = BoundedBody::new(limit, response.content_length());
-    while let Some(chunk) = response.chunk().await.map_err(Failed::Transport)? {
-        if body.push(&chunk).is_err() {
-            return Err(Failed::Refused(Refusal::TooLarge {
-                limit,
-                declared: None,
-            }));
+/// The answer's body, read within `limit` bytes. Not an `async fn`, which
+/// would keep its arguments twice in the future of every call.
+fn read_within(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> impl Future<Output = Result<Bytes, Failed>> + '_ {
+    async move {
+        let mut body = BoundedBody::new(limit, response.content_length());
+        while let Some(chunk) = response.chunk().await.map_err(Failed::Transport)? {
+            if body.push(&chunk).is_err() {
+                return Err(Failed::Refused(Refusal::TooLarge {
+                    limit,
+                    declared: None,
+                }));
+            }
         }
+        Ok(body.into_bytes())
     }
-    Ok(body.into_bytes())
 }
 
 /// Why an answer is refused before its body is read: a redirect, followed
