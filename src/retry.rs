@@ -234,9 +234,12 @@ impl DeduplicationIds {
         id
     }
 
-    /// A fresh id as a header value.
+    /// A fresh id as a header value, in shared memory: the request is
+    /// copied for each attempt, and a value made from a `Vec` would
+    /// allocate again when first copied.
     pub(crate) fn header(&self) -> HeaderValue {
-        HeaderValue::from_bytes(&self.next()).expect("hex digits are a valid header value")
+        HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(self.next()))
+            .expect("hex digits are a valid header value")
     }
 
     /// A fresh id as a string.
