@@ -63,6 +63,12 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated code: {e}"))?;
     hide_generated_constructors(&mut file);
+    let shared = shared_base_url(&mut file);
+    if shared != 3 {
+        warnings.push(format!(
+            "the generated code changed shape: {shared} of 3 places hold the base URL as an `Arc<str>` (the field, its initializer, `ClientInfo::baseurl`), so every publish's copy of the client copies it"
+        ));
+    }
     let mut wire = WireFixes::default();
     syn::visit_mut::visit_file_mut(&mut wire, &mut file);
     answer_lists_always_sent(&mut file);
@@ -224,6 +230,64 @@ fn hide_generated_constructors(file: &mut syn::File) {
                 function.vis = syn::parse_quote!(pub(crate));
             }
         }
+    }
+}
+
+/// The generated client's base URL as an `Arc<str>` rather than a
+/// `String`: a publish, enqueue or schedule makes a copy of the client for
+/// its one call (`Client::api_with_headers`), which then shares the URL
+/// instead of allocating and copying it. Rewrites the field, its
+/// initializer in `new_with_client` and `ClientInfo::baseurl`; returns how
+/// many of those three it found.
+fn shared_base_url(file: &mut syn::File) -> usize {
+    let is_client =
+        |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+    let mut rewritten = 0;
+    for item in &mut file.items {
+        match item {
+            syn::Item::Struct(client) if client.ident == "Client" => {
+                for field in &mut client.fields {
+                    if field.ident.as_ref().is_some_and(|name| name == "baseurl") {
+                        field.ty = syn::parse_quote!(::std::sync::Arc<str>);
+                        rewritten += 1;
+                    }
+                }
+            }
+            syn::Item::Impl(block) if is_client(&block.self_ty) => {
+                for member in &mut block.items {
+                    let syn::ImplItem::Fn(function) = member else {
+                        continue;
+                    };
+                    match (&block.trait_, function.sig.ident.to_string().as_str()) {
+                        (None, "new_with_client") => {
+                            let mut init = BaseUrlInit(0);
+                            syn::visit_mut::visit_block_mut(&mut init, &mut function.block);
+                            rewritten += init.0;
+                        }
+                        (Some(_), "baseurl") => {
+                            function.block = syn::parse_quote!({ &self.baseurl });
+                            rewritten += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    rewritten
+}
+
+/// `baseurl: baseurl.to_string()` → `baseurl: baseurl.into()`, counted.
+struct BaseUrlInit(usize);
+
+impl VisitMut for BaseUrlInit {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if matches!(&field.member, syn::Member::Named(name) if name == "baseurl") {
+            field.expr = syn::parse_quote!(baseurl.into());
+            self.0 += 1;
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
     }
 }
 

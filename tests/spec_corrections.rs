@@ -310,6 +310,10 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
             "{builder}: {new}"
         );
     }
+    // The base URL is shared by the copy of the client a publish makes.
+    assert!(code.contains("pub(crate) baseurl: ::std::sync::Arc<str>,"));
+    assert!(code.contains("baseurl: baseurl.into(),"));
+    assert!(!code.contains("baseurl.to_string()") && !code.contains("self.baseurl.as_str()"));
     assert!(generated.warnings.is_empty(), "{:#?}", generated.warnings);
 }
 
