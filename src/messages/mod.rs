@@ -58,6 +58,7 @@ impl Client {
 impl<'a> Messages<'a> {
     /// Hands `message` to QStash for delivery (`POST /v2/publish`): QStash
     /// answers at once with the message id, then delivers with retries.
+    #[inline]
     pub fn publish(self, message: Message) -> Publish<'a> {
         Publish {
             client: self.client,
