@@ -146,15 +146,13 @@ pub(crate) fn exec<'a>(
         operation,
         publishes,
     };
-    // Boxed: the retry loop and an attempt in flight take about 1 KB,
-    // which every future above this one (the call's, the caller's, a set
-    // of futures a caller pushes it into) would otherwise hold and copy
-    // each time it is moved; one allocation costs less than those copies
-    // (`benches/publish_cost.rs`). The request kept for the next attempt
-    // is boxed apart: inside, it made that future 1.3 KB, and glibc serves
-    // an allocation over about 1,000 bytes on its slow path (with
-    // `malloc_consolidate`), which cost more than a second, small one.
-    let request = Box::new(request);
+    // Boxed: the retry loop and an attempt in flight take about 900
+    // bytes, which every future above this one (the call's, the caller's,
+    // a set of futures a caller pushes it into) would otherwise hold and
+    // copy each time it is moved; one allocation costs less than those
+    // copies (`benches/publish_cost.rs`). Kept under about 1,000 bytes:
+    // glibc serves a larger allocation on its slow path (with
+    // `malloc_consolidate`), which costs more than the copies.
     let exec = async move {
         let mut attempt = 1;
         // The first attempt has the whole timeout; a retry what is left
@@ -217,7 +215,7 @@ pub(crate) fn exec<'a>(
             attempt += 1;
         }
         // The last attempt sends the request itself.
-        call.attempt(*request, None, limit, span(operation, attempt))
+        call.attempt(request, None, limit, span(operation, attempt))
             .await
     };
     Box::pin(exec)
