@@ -105,6 +105,12 @@ pub(crate) fn header_map(client: &Client) -> HeaderMap {
 /// `RequestHeadersBuiltOnce`).
 pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: HeaderMap) {
     let mut built = std::mem::take(request.headers_mut());
+    // Most requests (every publish) come with nothing the builder set:
+    // no name of `parameters` is looked up in an empty map.
+    if built.is_empty() {
+        *request.headers_mut() = parameters;
+        return;
+    }
     for name in parameters.keys() {
         built.remove(name);
     }
@@ -833,7 +839,7 @@ mod tests {
         };
         let merged = build().headers(parameters.clone()).build().unwrap();
         let mut ours = build().build().unwrap();
-        set_headers(&mut ours, parameters);
+        set_headers(&mut ours, parameters.clone());
         let sorted = |headers: &HeaderMap| {
             let mut all: Vec<_> = headers
                 .iter()
@@ -845,6 +851,13 @@ mod tests {
         assert_eq!(sorted(ours.headers()), sorted(merged.headers()));
         assert_eq!(ours.headers().get_all("x-twice").iter().count(), 2);
         assert_eq!(ours.headers()["accept"], "text/plain");
+        // A builder that set nothing: the parameters are the headers.
+        let bare = || reqwest::Client::new().post("http://127.0.0.1/");
+        let merged = bare().headers(parameters.clone()).build().unwrap();
+        let mut ours = bare().build().unwrap();
+        set_headers(&mut ours, parameters);
+        assert_eq!(sorted(ours.headers()), sorted(merged.headers()));
+        assert_eq!(ours.headers().get_all("upstash-forward-a").iter().count(), 2);
     }
 
     #[test]
