@@ -225,11 +225,12 @@ impl DeduplicationIds {
     fn next(&self) -> [u8; 32] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let count = self.next.fetch_add(1, Ordering::Relaxed);
+        let value = (u128::from(self.prefix) << 64) | u128::from(count);
         let mut id = [0u8; 32];
-        for (digits, value) in id.chunks_exact_mut(16).zip([self.prefix, count]) {
-            for (i, digit) in digits.iter_mut().enumerate() {
-                *digit = HEX[(value >> (60 - 4 * i) & 0xf) as usize];
-            }
+        // Two digits per byte, most significant first.
+        for (digits, byte) in id.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+            digits[0] = HEX[usize::from(byte >> 4)];
+            digits[1] = HEX[usize::from(byte & 0xf)];
         }
         id
     }
