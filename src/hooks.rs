@@ -385,6 +385,10 @@ impl<'a> Call<'a> {
     /// The time limit is this future's own rather than reqwest's
     /// per-request timeout, which lives in the request's extensions: a map
     /// allocated for each request, and copied with it for the next attempt.
+    // Inlined into `exec`'s loop, so that the attempt's future (about 540
+    // bytes) is built where it is awaited instead of being copied out of
+    // this function and into the loop's future: two copies an attempt.
+    #[inline(always)]
     fn attempt<'u>(
         self,
         request: reqwest::Request,
