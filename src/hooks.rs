@@ -471,6 +471,7 @@ enum Failed {
 
 /// The answer's body, read within `limit` bytes. Not an `async fn`, which
 /// would keep its arguments twice in the future of every call.
+#[allow(clippy::manual_async_fn)]
 fn read_within(
     response: &mut reqwest::Response,
     limit: usize,
