@@ -240,8 +240,7 @@ fn hide_generated_constructors(file: &mut syn::File) {
 /// initializer in `new_with_client` and `ClientInfo::baseurl`; returns how
 /// many of those three it found.
 fn shared_base_url(file: &mut syn::File) -> usize {
-    let is_client =
-        |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+    let is_client = |ty: &syn::Type| matches!(ty, syn::Type::Path(p) if p.path.is_ident("Client"));
     let mut rewritten = 0;
     for item in &mut file.items {
         match item {

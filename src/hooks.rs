@@ -862,7 +862,10 @@ mod tests {
         let mut ours = bare().build().unwrap();
         set_headers(&mut ours, parameters);
         assert_eq!(sorted(ours.headers()), sorted(merged.headers()));
-        assert_eq!(ours.headers().get_all("upstash-forward-a").iter().count(), 2);
+        assert_eq!(
+            ours.headers().get_all("upstash-forward-a").iter().count(),
+            2
+        );
     }
 
     #[test]

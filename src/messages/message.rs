@@ -362,7 +362,7 @@ impl Message {
     }
 
     /// The body is `text`, with `Content-Type: text/plain; charset=utf-8`.
-#[inline]
+    #[inline]
     pub fn text(mut self, text: impl Into<String>) -> Message {
         self.body = Ok(text.into().into_bytes());
         self.content_type = Some("text/plain; charset=utf-8".into());
@@ -370,7 +370,7 @@ impl Message {
     }
 
     /// The body is `bytes`, delivered with `Content-Type: content_type`.
-#[inline]
+    #[inline]
     pub fn bytes(mut self, content_type: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Message {
         self.body = Ok(bytes.into());
         self.content_type = Some(content_type.into());
@@ -385,7 +385,7 @@ impl Message {
     /// set). An `Upstash-` header that a typed option sets (`Upstash-Delay`,
     /// `Upstash-Callback-Retries`, ...) is refused: the typed option is the
     /// one way to set it, and is checked for each way of sending.
-#[inline]
+    #[inline]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Message {
         let (name, value) = (name.into(), value.into());
         if name.eq_ignore_ascii_case("content-type") {
@@ -398,7 +398,7 @@ impl Message {
 
     /// The HTTP method QStash delivers with: GET, POST (the default), PUT,
     /// PATCH or DELETE.
-#[inline]
+    #[inline]
     pub fn method(mut self, method: Method) -> Message {
         self.method = Some(method);
         self
@@ -406,7 +406,7 @@ impl Message {
 
     /// Deliver no sooner than `delay` from now (whole seconds; sent as
     /// `Upstash-Delay`, e.g. `90s` or `1d10h30m`).
-#[inline]
+    #[inline]
     pub fn delay(mut self, delay: Duration) -> Message {
         self.delay = Some(delay);
         self
@@ -415,7 +415,7 @@ impl Message {
     /// Deliver no sooner than `time` (sent as unix seconds, rounded up, in
     /// `Upstash-Not-Before`). QStash prefers it over [`delay`](Self::delay)
     /// when both are set. Not for schedules, which fire on their cron.
-#[inline]
+    #[inline]
     pub fn not_before(mut self, time: SystemTime) -> Message {
         self.not_before = Some(time);
         self
@@ -423,7 +423,7 @@ impl Message {
 
     /// QStash ignores this message if one with the same id was accepted in
     /// the last 10 minutes.
-#[inline]
+    #[inline]
     pub fn deduplication_id(mut self, id: impl Into<String>) -> Message {
         self.deduplication_id = Some(id.into());
         self
@@ -431,7 +431,7 @@ impl Message {
 
     /// QStash ignores this message if one with the same body (and
     /// destination) was accepted in the last 10 minutes.
-#[inline]
+    #[inline]
     pub fn content_based_deduplication(mut self) -> Message {
         self.content_based_deduplication = true;
         self
@@ -439,7 +439,7 @@ impl Message {
 
     /// How many times QStash retries a failed delivery (default 3; the
     /// total number of deliveries is 1 + retries). Your plan caps it.
-#[inline]
+    #[inline]
     pub fn retries(mut self, retries: u32) -> Message {
         self.retries = Some(retries);
         self
@@ -450,7 +450,7 @@ impl Message {
     /// `pow exp sqrt abs floor ceil round min max`, e.g.
     /// `pow(2, retried) * 1000`. Checked for syntax before sending. Without
     /// it QStash backs off exponentially.
-#[inline]
+    #[inline]
     pub fn retry_delay(mut self, expression: impl Into<String>) -> Message {
         self.retry_delay = Some(expression.into());
         self
@@ -459,7 +459,7 @@ impl Message {
     /// How long QStash waits for your endpoint to answer a delivery before
     /// counting it as failed (whole seconds, more than zero); shortens your
     /// plan's limit.
-#[inline]
+    #[inline]
     pub fn timeout(mut self, timeout: Duration) -> Message {
         self.timeout = Some(timeout);
         self
@@ -467,7 +467,7 @@ impl Message {
 
     /// QStash calls `callback` after each delivery attempt with the
     /// endpoint's answer.
-#[inline]
+    #[inline]
     pub fn callback(mut self, callback: Callback) -> Message {
         self.callback = Some(Box::new(callback));
         self
@@ -475,14 +475,14 @@ impl Message {
 
     /// QStash calls `callback` when the delivery failed for good (all
     /// retries used up).
-#[inline]
+    #[inline]
     pub fn failure_callback(mut self, callback: Callback) -> Message {
         self.failure_callback = Some(Box::new(callback));
         self
     }
 
     /// Limits deliveries of all messages sharing the flow-control key.
-#[inline]
+    #[inline]
     pub fn flow_control(mut self, flow_control: FlowControl) -> Message {
         self.flow_control = Some(Box::new(flow_control));
         self
@@ -490,7 +490,7 @@ impl Message {
 
     /// Adds a label, by which logs and the DLQ can be filtered; call again
     /// for more. A label may not contain a comma.
-#[inline]
+    #[inline]
     pub fn label(mut self, label: impl Into<String>) -> Message {
         self.labels.push(label.into());
         self
@@ -498,14 +498,14 @@ impl Message {
 
     /// QStash shows the body as `REDACTED:<sha256>` in its console and API
     /// answers; your endpoint still receives it.
-#[inline]
+    #[inline]
     pub fn redact_body(mut self) -> Message {
         self.redact_body = true;
         self
     }
 
     /// Like [`redact_body`](Self::redact_body), for every header.
-#[inline]
+    #[inline]
     pub fn redact_all_headers(mut self) -> Message {
         self.redact_all_headers = true;
         self
@@ -513,7 +513,7 @@ impl Message {
 
     /// Like [`redact_body`](Self::redact_body), for the header `name` (as
     /// delivered, e.g. `Authorization`); call again for more.
-#[inline]
+    #[inline]
     pub fn redact_header(mut self, name: impl Into<String>) -> Message {
         self.redacted_headers.push(name.into());
         self
