@@ -438,7 +438,9 @@ impl ClientBuilder {
                 // a publish (`benches/publish_cost.rs`). While this crate's retries are
                 // on, they repeat those refusals instead
                 // (`retry::refused_unprocessed`), from the copy they keep;
-                // with them off, reqwest's stay.
+                // with them off, reqwest's stay. `never()` alone would still
+                // copy each request (reqwest checks its scope only from the
+                // second try on): no retries per request is what skips it.
                 let builder = if retry.retries() {
                     builder.retry(reqwest::retry::never().max_retries_per_request(0))
                 } else {

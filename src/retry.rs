@@ -338,12 +338,17 @@ pub(crate) fn safety(operation: Option<&Operation>, request: &reqwest::Request) 
 /// Whether an HTTP/2 server said it did not process the request: it
 /// reset the stream with `REFUSED_STREAM`, or is shutting the connection
 /// down gracefully (`GOAWAY` with `NO_ERROR`) before this stream
-/// (RFC 9113, section 8.7). Either is safe to send again, whatever the
-/// request: the same errors reqwest's own retry layer repeats, which the
-/// builder's client turns off while this crate's retries are on (see
-/// `ClientBuilder::build`), so that requests are not copied for two retry
-/// layers.
+/// (RFC 9113, section 8.7), while the request was being sent, before any
+/// answer. Either is safe to send again, whatever the request: the same
+/// errors reqwest's own retry layer repeats (it sees only sending's
+/// errors), which the builder's client turns off while this crate's
+/// retries are on (see `ClientBuilder::build`), so that requests are not
+/// copied for two retry layers. Once an answer has begun (an error reading
+/// its body), the server acted, whatever it resets the stream with.
 fn refused_unprocessed(error: &reqwest::Error) -> bool {
+    if error.is_body() || error.is_decode() {
+        return false;
+    }
     std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |error| {
         error.source()
     })
