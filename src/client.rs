@@ -435,8 +435,8 @@ impl ClientBuilder {
                 // One retry layer at a time. reqwest's own repeats a request
                 // an HTTP/2 server refused unprocessed, and for that copies
                 // every request before sending it: about 1,450 instructions
-                // a publish (`benches/publish_cost.rs`). While this crate's retries are
-                // on, they repeat those refusals instead
+                // a publish (`benches/publish_cost.rs`). While this crate's
+                // retries are on, they repeat those refusals instead
                 // (`retry::refused_unprocessed`), from the copy they keep;
                 // with them off, reqwest's stay. `never()` alone would still
                 // copy each request (reqwest checks its scope only from the

@@ -136,20 +136,21 @@ impl std::error::Error for Refusal {}
 impl Refusal {
     /// The refusal `error` carries, if the hooks made it.
     pub(crate) fn of(error: &reqwest::Error) -> Option<&Refusal> {
-        let mut source = std::error::Error::source(error);
-        while let Some(inner) = source {
-            if let Some(refusal) = inner.downcast_ref::<Refusal>() {
-                return Some(refusal);
-            }
-            source = inner.source();
-        }
-        None
+        causes::<Refusal>(error).next()
     }
 
     /// A `reqwest::Error` for `url` whose source is this refusal.
     pub(crate) fn into_error(self, url: url::Url) -> reqwest::Error {
         transport_error(Box::new(self), url)
     }
+}
+
+/// The errors of type `T` among `error`'s sources, outermost first.
+pub(crate) fn causes<T: std::error::Error + 'static>(
+    error: &reqwest::Error,
+) -> impl Iterator<Item = &T> {
+    std::iter::successors(std::error::Error::source(error), |inner| inner.source())
+        .filter_map(|inner| inner.downcast_ref::<T>())
 }
 
 /// A `reqwest::Error` for `url` whose source is `source`: how the hooks'

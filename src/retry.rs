@@ -34,7 +34,7 @@ use reqwest::header::{Entry, HeaderMap, HeaderName, HeaderValue};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::Refusal;
+use crate::error::{Refusal, causes};
 use crate::operations::{Operation, Retry};
 
 /// Default for [`RetryPolicy::max_attempts`].
@@ -349,11 +349,7 @@ fn refused_unprocessed(error: &reqwest::Error) -> bool {
     if error.is_body() || error.is_decode() {
         return false;
     }
-    std::iter::successors(Some(error as &(dyn std::error::Error + 'static)), |error| {
-        error.source()
-    })
-    .filter_map(|error| error.downcast_ref::<h2::Error>())
-    .any(|error| {
+    causes::<h2::Error>(error).any(|error| {
         error.is_remote()
             && ((error.is_reset() && error.reason() == Some(h2::Reason::REFUSED_STREAM))
                 || (error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR)))
