@@ -148,6 +148,9 @@ impl Clients {
                 "0123456789abcdef0123456789abcdef",
             )
             .header("user-agent", qstash::USER_AGENT_VALUE)
+            // What the generated client asks for; reqwest's default would
+            // be `*/*`, a shorter request for the server to read.
+            .header("accept", "application/json")
             .body(BODY)
             .send()
             .await
