@@ -45,6 +45,64 @@ impl Sending {
     }
 }
 
+/// A typed option of a [`Message`]: its name, and whether a message sets
+/// it.
+struct TypedOption {
+    name: &'static str,
+    is_set: fn(&Message) -> bool,
+}
+
+/// The typed options of a [`Message`]: for refusing what a way of sending
+/// does not support ([`Sending::unsupported`]), and for sizing the header
+/// map. Tests of fields, rather than a list of names and flags built on
+/// every call: this runs for every publish.
+const OPTIONS: [TypedOption; 11] = [
+    TypedOption {
+        name: "method",
+        is_set: |m| m.method.is_some(),
+    },
+    TypedOption {
+        name: "delay",
+        is_set: |m| m.delay.is_some(),
+    },
+    TypedOption {
+        name: "not_before",
+        is_set: |m| m.not_before.is_some(),
+    },
+    TypedOption {
+        name: "deduplication_id",
+        is_set: |m| m.deduplication_id.is_some(),
+    },
+    TypedOption {
+        name: "content_based_deduplication",
+        is_set: |m| m.content_based_deduplication,
+    },
+    TypedOption {
+        name: "retries",
+        is_set: |m| m.retries.is_some(),
+    },
+    TypedOption {
+        name: "retry_delay",
+        is_set: |m| m.retry_delay.is_some(),
+    },
+    TypedOption {
+        name: "timeout",
+        is_set: |m| m.timeout.is_some(),
+    },
+    TypedOption {
+        name: "flow_control",
+        is_set: |m| m.flow_control.is_some(),
+    },
+    TypedOption {
+        name: "labels",
+        is_set: |m| !m.labels.is_empty(),
+    },
+    TypedOption {
+        name: "redact",
+        is_set: |m| m.redact_body || m.redact_all_headers || !m.redacted_headers.is_empty(),
+    },
+];
+
 /// The `Upstash-` headers typed options render, with the option that sets
 /// each (a name ending in `-` is a prefix): given as a raw
 /// [`Message::header`] they are refused, so that every option has one way
@@ -177,33 +235,13 @@ pub(crate) fn render_message(
         }
     };
     let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
-    let set = [
-        ("method", message.method.is_some()),
-        ("delay", message.delay.is_some()),
-        ("not_before", message.not_before.is_some()),
-        ("deduplication_id", message.deduplication_id.is_some()),
-        (
-            "content_based_deduplication",
-            message.content_based_deduplication,
-        ),
-        ("retries", message.retries.is_some()),
-        ("retry_delay", message.retry_delay.is_some()),
-        ("timeout", message.timeout.is_some()),
-        ("flow_control", message.flow_control.is_some()),
-        ("labels", !message.labels.is_empty()),
-        (
-            "redact",
-            message.redact_body
-                || message.redact_all_headers
-                || !message.redacted_headers.is_empty(),
-        ),
-    ];
-    if let Some((option, _)) = set
+    let unsupported = sending.unsupported();
+    if let Some(option) = OPTIONS
         .iter()
-        .find(|(option, is_set)| *is_set && sending.unsupported().contains(option))
+        .find(|option| unsupported.contains(&option.name) && (option.is_set)(&message))
     {
         return Err(InvalidInput::new(
-            *option,
+            option.name,
             format!(
                 "the QStash spec has no such option for {}; publish the message instead",
                 sending.name()
@@ -211,7 +249,10 @@ pub(crate) fn render_message(
         ));
     }
 
-    let options = set.iter().filter(|(_, is_set)| *is_set).count();
+    let options = OPTIONS
+        .iter()
+        .filter(|option| (option.is_set)(&message))
+        .count();
     let mut headers = Headers {
         // A callback, flow control or redaction may render to more than one
         // header; then the map grows.
@@ -492,6 +533,51 @@ mod tests {
         );
         assert_eq!(headers.map.get_all(&name).iter().count(), 1);
         assert_eq!(headers.map[&name], "3");
+    }
+
+    #[test]
+    fn options_a_schedule_does_not_have_are_refused_by_name() {
+        let url = || Message::new(Destination::url("https://example.com/api"));
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_900_000_000);
+        for (option, message) in [
+            ("not_before", url().not_before(at)),
+            ("deduplication_id", url().deduplication_id("id-1")),
+            (
+                "content_based_deduplication",
+                url().content_based_deduplication(),
+            ),
+        ] {
+            let refused = render_message(message, Sending::Schedule).expect_err(option);
+            assert_eq!(refused.field(), option);
+            assert!(refused.reason().contains("for schedules"), "{refused}");
+        }
+        // The same options publish, and a schedule takes the others.
+        render_message(
+            url().not_before(at).deduplication_id("id-1"),
+            Sending::Publish,
+        )
+        .expect("a publish has them");
+        render_message(
+            url().retries(2).delay(std::time::Duration::from_secs(5)),
+            Sending::Schedule,
+        )
+        .expect("a schedule has these");
+    }
+
+    #[test]
+    fn the_header_map_has_room_for_the_message_and_the_call() {
+        let mut message = Message::new(Destination::url("https://example.com/api"))
+            .retries(2)
+            .delay(std::time::Duration::from_secs(5))
+            .label("a");
+        for n in 0..5 {
+            message = message.header(format!("X-{n}"), "v");
+        }
+        let rendered = render_message(message, Sending::Publish).expect("renders");
+        // Five headers, three options, and what the call adds: 13, which a
+        // map sized without the options (10, room for 12) would not hold.
+        assert!(rendered.headers.capacity() >= 5 + 3 + ADDED_BY_THE_CALL);
+        assert_eq!(rendered.headers.len(), 5 + 3);
     }
 
     #[test]
