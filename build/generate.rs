@@ -105,10 +105,25 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
             cheaply.header_maps
         ));
     }
+    let mut parameters = HeaderParametersOutOfLine::default();
+    syn::visit_mut::visit_file_mut(&mut parameters, &mut file);
+    if parameters.left != 0 || parameters.appended == 0 {
+        warnings.push(format!(
+            "the generated code changed shape: {} header parameter(s) appended inline, {} through `crate::hooks::append_parameter`",
+            parameters.left, parameters.appended
+        ));
+    }
     if let Some(field) = unset_parameters_unallocated(&mut file) {
         warnings.push(format!(
             "the generated code changed shape: the required parameter `{field}` is not checked the way progenitor 0.15 checks it, so every builder's `new` still allocates its message"
         ));
+    }
+    let mut cold = ParameterErrorsCold::default();
+    syn::visit_mut::visit_file_mut(&mut cold, &mut file);
+    if cold.checks == 0 {
+        warnings.push(
+            "the generated code changed shape: no parameter check `map_err(Error::InvalidRequest)` was found, so their errors are not marked cold".to_string(),
+        );
     }
     syn::visit_mut::visit_file_mut(&mut AnswersReadOnce, &mut file);
     let split = sends_prepared_then_awaited(&mut file);
@@ -618,9 +633,6 @@ impl VisitMut for RequestHeadersBuiltOnce {
 ///   formatting a publish's URL cost about 1,800 instructions, the
 ///   concatenation a tenth of that; `destination` (a `String`) is borrowed,
 ///   not copied by `to_string()`;
-/// - `header_map.append("Upstash-Retries", ..)`: the name a constant
-///   (`HeaderName::from_static`, evaluated when compiling), not parsed on
-///   every call;
 /// - `HeaderMap::with_capacity(N)`, room for every header parameter (16 for
 ///   a publish, most of them unset: about 3 KB allocated and freed on every
 ///   call) → `crate::hooks::header_map(client)`: the message's headers,
@@ -696,34 +708,252 @@ impl VisitMut for RequestsBuiltCheaply {
 
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         syn::visit_mut::visit_expr_mut(self, expr);
-        match expr {
-            syn::Expr::Call(call)
-                if call
-                    .func
-                    .to_token_stream()
-                    .to_string()
-                    .ends_with("HeaderMap :: with_capacity") =>
-            {
-                *expr = syn::parse_quote!(crate::hooks::header_map(client));
-                self.header_maps += 1;
+        if let syn::Expr::Call(call) = expr
+            && call
+                .func
+                .to_token_stream()
+                .to_string()
+                .ends_with("HeaderMap :: with_capacity")
+        {
+            *expr = syn::parse_quote!(crate::hooks::header_map(client));
+            self.header_maps += 1;
+        }
+    }
+}
+
+/// A `send` appends each header parameter in a statement of its own,
+/// `if let Some(value) = upstash_retries { header_map.append("Upstash-Retries",
+/// value.to_string().try_into()?); }`, 16 of them for a publish, each
+/// parsing its name, and each inlining its conversion and its error path:
+/// they spread a publish's `send` over 19 KB of code, about 4.9 KB (76
+/// cache lines) of which every publish runs, mostly to skip the unset
+/// parameters (`benches/publish_cost.rs` counts what it costs). Each run
+/// of them becomes
+/// ```text
+/// {
+///     static NAMES: [HeaderName; 2] =
+///         [HeaderName::from_static("content-type"), HeaderName::from_static("upstash-retries")];
+///     if let Some(value) = content_type {
+///         crate::hooks::append_parameter(&mut header_map, &NAMES[0], value)?;
+///     }
+///     if let Some(value) = upstash_retries {
+///         crate::hooks::append_parameter(&mut header_map, &NAMES[1], value)?;
+///     }
+/// }
+/// ```
+/// with the optional parameter's check borrowing it where it lies
+/// (`let upstash_retries = upstash_retries.as_ref().map_err(..)?;`), so an
+/// unset parameter costs a test and a jump over one call. A required one
+/// is appended unconditionally (`&upstash_cron`). The same headers, in the
+/// same order, with the same values and the same error for the first
+/// invalid one; the names are constants, evaluated when compiling.
+#[derive(Default)]
+struct HeaderParametersOutOfLine {
+    /// Parameters now appended through `append_parameter`.
+    appended: usize,
+    /// `header_map.append` calls left as they were.
+    left: usize,
+}
+
+/// One header parameter of a `send`: its name (lower case), the variable
+/// holding it, and whether it is optional.
+struct HeaderParameter {
+    name: String,
+    variable: syn::Ident,
+    optional: bool,
+}
+
+impl HeaderParametersOutOfLine {
+    /// The parameter a statement appends: `if let Some(value) = parameter {
+    /// header_map.append("Name", value.to_string().try_into()?); }` for an
+    /// optional one, `header_map.append("Name",
+    /// parameter.to_string().try_into()?);` for a required one.
+    fn parameter(statement: &syn::Stmt) -> Option<HeaderParameter> {
+        let syn::Stmt::Expr(syn::Expr::If(branch), None) = statement else {
+            let (name, variable) = Self::appended(statement)?;
+            return Some(HeaderParameter {
+                name,
+                variable,
+                optional: false,
+            });
+        };
+        if branch.else_branch.is_some() || branch.then_branch.stmts.len() != 1 {
+            return None;
+        }
+        let syn::Expr::Let(bound) = &*branch.cond else {
+            return None;
+        };
+        let syn::Expr::Path(parameter) = &*bound.expr else {
+            return None;
+        };
+        if bound.pat.to_token_stream().to_string() != quote::quote!(Some(value)).to_string() {
+            return None;
+        }
+        let (name, value) = Self::appended(&branch.then_branch.stmts[0])?;
+        let variable = parameter.path.get_ident().filter(|_| value == "value")?;
+        Some(HeaderParameter {
+            name,
+            variable: variable.clone(),
+            optional: true,
+        })
+    }
+
+    /// The lowercase name and the variable of
+    /// `header_map.append("Name", variable.to_string().try_into()?);`.
+    fn appended(statement: &syn::Stmt) -> Option<(String, syn::Ident)> {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(append), Some(_)) = statement else {
+            return None;
+        };
+        if append.method != "append"
+            || !matches!(&*append.receiver, syn::Expr::Path(p) if p.path.is_ident("header_map"))
+            || append.args.len() != 2
+        {
+            return None;
+        }
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        }) = &append.args[0]
+        else {
+            return None;
+        };
+        // `variable.to_string().try_into()?`
+        let syn::Expr::Try(tried) = &append.args[1] else {
+            return None;
+        };
+        let syn::Expr::MethodCall(try_into) = &*tried.expr else {
+            return None;
+        };
+        let syn::Expr::MethodCall(to_string) = &*try_into.receiver else {
+            return None;
+        };
+        let syn::Expr::Path(variable) = &*to_string.receiver else {
+            return None;
+        };
+        let conversions = try_into.method == "try_into"
+            && try_into.args.is_empty()
+            && to_string.method == "to_string"
+            && to_string.args.is_empty();
+        let variable = variable.path.get_ident().filter(|_| conversions)?;
+        Some((name.value().to_ascii_lowercase(), variable.clone()))
+    }
+
+    /// `let p = p.map_err(Error::InvalidRequest)?;` → `let p =
+    /// p.as_ref().map_err(crate::hooks::invalid_parameter)?;` for an
+    /// optional parameter `p`, which is then only borrowed: checked where it
+    /// lies rather than moved out first.
+    fn borrow_checked(statement: &mut syn::Stmt, optional: &[syn::Ident]) {
+        let syn::Stmt::Local(local) = statement else {
+            return;
+        };
+        let syn::Pat::Ident(bound) = &local.pat else {
+            return;
+        };
+        if !optional.contains(&bound.ident) {
+            return;
+        }
+        let Some(init) = local.init.as_mut() else {
+            return;
+        };
+        let parameter = &bound.ident;
+        let expected = quote::quote!(#parameter.map_err(Error::InvalidRequest)?).to_string();
+        if init.expr.to_token_stream().to_string() == expected {
+            *init.expr = syn::parse_quote!(
+                #parameter.as_ref().map_err(crate::hooks::invalid_parameter)?
+            );
+        }
+    }
+
+    fn appended_out_of_line(run: &[HeaderParameter]) -> syn::Stmt {
+        let count = run.len();
+        let names = run.iter().map(|parameter| &parameter.name);
+        let values = run.iter().map(|parameter| {
+            let variable = &parameter.variable;
+            if parameter.optional {
+                quote::quote!(#variable.as_ref().map(|value| value as &dyn ::std::fmt::Display))
+            } else {
+                quote::quote!(Some(&#variable as &dyn ::std::fmt::Display))
             }
-            syn::Expr::MethodCall(call)
-                if call.method == "append"
-                    && matches!(&*call.receiver,
-                        syn::Expr::Path(p) if p.path.is_ident("header_map")) =>
-            {
-                if let Some(syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(name),
-                    ..
-                })) = call.args.first()
-                {
-                    let lower = name.value().to_ascii_lowercase();
-                    call.args[0] = syn::parse_quote!(
-                        const { ::reqwest::header::HeaderName::from_static(#lower) }
-                    );
+        });
+        // Whether any is set: a test of each, where building the list
+        // costs a few instructions each.
+        let set = run.iter().map(|parameter| {
+            let variable = &parameter.variable;
+            if parameter.optional {
+                quote::quote!(#variable.is_some())
+            } else {
+                quote::quote!(true)
+            }
+        });
+        syn::parse_quote!(if #(#set)||* {
+            static NAMES: [::reqwest::header::HeaderName; #count] =
+                [#(::reqwest::header::HeaderName::from_static(#names)),*];
+            crate::hooks::append_parameters(&mut header_map, &NAMES, &[#(#values),*])?;
+        })
+    }
+}
+
+impl VisitMut for HeaderParametersOutOfLine {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let mut statements = Vec::with_capacity(block.stmts.len());
+        let mut run: Vec<HeaderParameter> = Vec::new();
+        let mut optional = Vec::new();
+        for statement in std::mem::take(&mut block.stmts) {
+            if let Some(parameter) = Self::parameter(&statement) {
+                if parameter.optional {
+                    optional.push(parameter.variable.clone());
                 }
+                run.push(parameter);
+                continue;
             }
-            _ => {}
+            if !run.is_empty() {
+                self.appended += run.len();
+                statements.push(Self::appended_out_of_line(&std::mem::take(&mut run)));
+            }
+            statements.push(statement);
+        }
+        if !run.is_empty() {
+            self.appended += run.len();
+            statements.push(Self::appended_out_of_line(&run));
+        }
+        for statement in &mut statements {
+            Self::borrow_checked(statement, &optional);
+        }
+        block.stmts = statements;
+        // After the rewrite, so that only what it left is counted.
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method == "append"
+            && matches!(&*call.receiver, syn::Expr::Path(p) if p.path.is_ident("header_map"))
+        {
+            self.left += 1;
+        }
+    }
+}
+
+/// A `send` checks each of its parameters with
+/// `let p = p.map_err(Error::InvalidRequest)?;` → `.map_err(crate::hooks::invalid_request)`,
+/// a `#[cold]` function: the compiler then moves the paths that fail
+/// (the error, and dropping every parameter taken so far) out of the code
+/// that runs on every call, which a publish's `send` otherwise runs
+/// through on every call (`benches/publish_cost.rs`).
+#[derive(Default)]
+struct ParameterErrorsCold {
+    checks: usize,
+}
+
+impl VisitMut for ParameterErrorsCold {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method == "map_err"
+            && call.args.len() == 1
+            && call.args[0].to_token_stream().to_string() == "Error :: InvalidRequest"
+        {
+            call.args[0] = syn::parse_quote!(crate::hooks::invalid_request);
+            self.checks += 1;
         }
     }
 }
@@ -806,7 +1036,7 @@ fn unset_parameters_unallocated(file: &mut syn::File) -> Option<String> {
                         return;
                     }
                     let message = format!("{} was not initialized", self.names[at]);
-                    map_err.args[0] = syn::parse_quote!(|e| Error::InvalidRequest(if e.is_empty() {
+                    map_err.args[0] = syn::parse_quote!(|e| crate::hooks::invalid_request(if e.is_empty() {
                         #message.to_string()
                     } else {
                         e

@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
@@ -511,20 +514,49 @@ impl Error {
 /// Awaits a generated call and hands back its body, or this crate's error:
 /// the one place the hand-written layer leaves progenitor's types behind.
 ///
-/// A combinator rather than an `async fn`: an `async fn` would hold `call`
-/// twice in its future (as its argument and as what it awaits), and the
-/// future of every call contains this one.
-pub(crate) fn send<T, E: ErrorBody>(
-    call: impl Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
-) -> impl Future<Output = Result<T, Error>> {
-    use futures_util::FutureExt;
-    use futures_util::future::Either;
+/// A future of its own rather than an `async fn`, which would hold `call`
+/// twice in its future (as its argument and as what it awaits), or a
+/// chain of combinators (`then`, `Either`, `ready`), each a layer of code
+/// that every wake-up of every call runs through: the future of every call
+/// contains this one (`benches/publish_cost.rs`).
+pub(crate) fn send<F, T, E>(call: F) -> Sent<F>
+where
+    F: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>
+        + Unpin,
+    E: ErrorBody,
+{
+    Sent::Calling(call)
+}
 
-    call.then(|result| match result {
-        Ok(response) => Either::Left(std::future::ready(Ok(response.into_inner()))),
-        // Boxed: errors are rare, and would otherwise size every call's future.
-        Err(error) => Either::Right(Box::pin(async move { Err(Error::from_api(error).await) })),
-    })
+/// What [`send`] returns.
+pub(crate) enum Sent<F> {
+    /// The generated call, until it is ready.
+    Calling(F),
+    /// Turning its error into this crate's. Boxed: errors are rare, and
+    /// would otherwise size every call's future.
+    Converting(Pin<Box<dyn Future<Output = Error> + Send>>),
+}
+
+impl<F, T, E> Future for Sent<F>
+where
+    F: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>
+        + Unpin,
+    E: ErrorBody + Send + 'static,
+{
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            match this {
+                Sent::Calling(call) => match std::task::ready!(Pin::new(call).poll(cx)) {
+                    Ok(response) => return Poll::Ready(Ok(response.into_inner())),
+                    Err(error) => *this = Sent::Converting(Box::pin(Error::from_api(error))),
+                },
+                Sent::Converting(converting) => return converting.as_mut().poll(cx).map(Err),
+            }
+        }
+    }
 }
 
 /// Reads at most a snippet's worth of an unexpected body, so a huge answer

@@ -12,11 +12,13 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo, ResponseValue};
-use reqwest::header::{Entry, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::{Entry, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use tracing::Instrument;
 use tracing::field::Empty;
 use url::Url;
@@ -93,6 +95,53 @@ pub(crate) fn pre<E>(
 /// when the first header comes.
 pub(crate) fn header_map(client: &Client) -> HeaderMap {
     client.inner.message_headers.take()
+}
+
+/// The error of a generated `send` for a parameter that is unset or failed
+/// its conversion (see `build/generate.rs`, `ParameterErrorsCold`). Cold, so
+/// that the compiler keeps the paths that fail out of the code every call
+/// runs.
+#[cold]
+pub(crate) fn invalid_request<E>(message: String) -> Error<E> {
+    Error::InvalidRequest(message)
+}
+
+/// The same for an optional header parameter, which `send` checks where it
+/// lies (see `build/generate.rs`, `HeaderParametersOutOfLine`).
+// `&String` is what `Result::as_ref` gives the check.
+#[allow(clippy::ptr_arg)]
+#[cold]
+pub(crate) fn invalid_parameter<E>(message: &String) -> Error<E> {
+    Error::InvalidRequest(message.clone())
+}
+
+/// Appends the header parameters of a generated `send` that are set, each
+/// under its name, in order (see `build/generate.rs`,
+/// `HeaderParametersOutOfLine`); the error of the first value that is not
+/// a valid header value. One function for every parameter of every
+/// `send`, called only when one is set.
+// progenitor's error, which the generated `send` returns as it is.
+#[allow(clippy::result_large_err)]
+#[inline(never)]
+pub(crate) fn append_parameters<E>(
+    headers: &mut HeaderMap,
+    names: &[HeaderName],
+    values: &[Option<&dyn std::fmt::Display>],
+) -> Result<(), Error<E>> {
+    for (name, value) in names.iter().zip(values) {
+        if let Some(value) = value {
+            let value = HeaderValue::try_from(value.to_string()).map_err(invalid_header_value)?;
+            headers.append(name.clone(), value);
+        }
+    }
+    Ok(())
+}
+
+/// What progenitor's `send` makes of a header parameter that is not a
+/// valid header value.
+#[cold]
+fn invalid_header_value<E>(error: reqwest::header::InvalidHeaderValue) -> Error<E> {
+    error.into()
 }
 
 /// Makes `parameters` (the generated builder's header map: the message's
@@ -232,16 +281,48 @@ pub(crate) fn exec<'a>(
 /// `decode`, or the error that kept the request from being sent.
 // progenitor's error, which the generated `send` returns as it is.
 #[allow(clippy::result_large_err)]
-pub(crate) fn answer<'a, T, E>(
-    sent: Result<impl Future<Output = reqwest::Result<Answer<'a>>>, Error<E>>,
-    decode: impl FnOnce(Answer<'a>) -> Result<T, Error<E>>,
-) -> impl Future<Output = Result<T, Error<E>>> {
-    use futures_util::FutureExt;
-    use futures_util::future::Either;
-
+pub(crate) fn answer<'a, X, D, T, E>(sent: Result<X, Error<E>>, decode: D) -> Answered<X, D, E>
+where
+    X: Future<Output = reqwest::Result<Answer<'a>>> + Unpin,
+    D: FnOnce(Answer<'a>) -> Result<T, Error<E>>,
+{
     match sent {
-        Ok(exec) => Either::Left(exec.map(|answer| decode(answer?))),
-        Err(error) => Either::Right(std::future::ready(Err(error))),
+        Ok(exec) => Answered::Sending(exec, Some(decode)),
+        Err(error) => Answered::Refused(Some(error)),
+    }
+}
+
+/// What [`answer`] returns. An enum polled in one step, not
+/// `Either<Map<_, _>, Ready<_>>`: every wake-up of every call runs this,
+/// and each of those layers is code of its own that moves the answer (a
+/// few hundred bytes) on to the next (`benches/publish_cost.rs`).
+pub(crate) enum Answered<X, D, E> {
+    /// Sent (by `exec`); decoded by the function once answered.
+    Sending(X, Option<D>),
+    /// Refused before it was sent.
+    Refused(Option<Error<E>>),
+}
+
+impl<'a, X, D, T, E> Future for Answered<X, D, E>
+where
+    X: Future<Output = reqwest::Result<Answer<'a>>> + Unpin,
+    D: FnOnce(Answer<'a>) -> Result<T, Error<E>>,
+    Self: Unpin,
+{
+    type Output = Result<T, Error<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Polling a future again after it is ready breaks `Future`'s
+        // contract, as with any combinator: it panics.
+        const DONE: &str = "a call's future polled after it was ready";
+        match self.get_mut() {
+            Answered::Sending(exec, decode) => {
+                let answer = std::task::ready!(Pin::new(exec).poll(cx));
+                let decode = decode.take().expect(DONE);
+                Poll::Ready(answer.map_err(Error::from).and_then(decode))
+            }
+            Answered::Refused(error) => Poll::Ready(Err(error.take().expect(DONE))),
+        }
     }
 }
 

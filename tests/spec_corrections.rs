@@ -275,11 +275,13 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
 }
 
 /// What a `send` does on every call is rewritten to cost less (see
-/// `build/generate.rs`, `RequestsBuiltCheaply` and
-/// `unset_parameters_unallocated`): without the rewrites, progenitor
-/// formats each URL, allocates a header map with room for every header
-/// parameter, parses each header name, and allocates a message for every
-/// required parameter in `new`.
+/// `build/generate.rs`, `RequestsBuiltCheaply`, `HeaderParametersOutOfLine`,
+/// `ParameterErrorsCold` and `unset_parameters_unallocated`): without the
+/// rewrites, progenitor formats each URL, allocates a header map with room
+/// for every header parameter, parses each header name, inlines each
+/// header parameter's conversion where only a test runs for an unset one,
+/// moves every parameter out of the builder to check it, and allocates a
+/// message for every required parameter in `new`.
 #[test]
 fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     let generated = generate_all();
@@ -294,9 +296,37 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     );
     assert!(!code.contains("HeaderMap::with_capacity"));
     assert!(code.contains("let mut header_map = crate::hooks::header_map(client);"));
-    assert!(!code.contains("header_map.append(\"") && !code.contains(".append(\"Upstash"));
+    assert!(!code.contains("header_map.append(") && !code.contains(".append(\"Upstash"));
     let compact: String = code.split_whitespace().collect();
-    assert!(compact.contains("::reqwest::header::HeaderName::from_static(\"upstash-retries\",)"));
+    // Header parameters: one test each, one call when any is set, names
+    // evaluated when compiling, in the spec's order.
+    let publish = item(code, "impl<'a> PublishMessage<'a>");
+    let publish: String = publish.split_whitespace().collect();
+    assert!(publish.contains("ifcontent_type.is_some()||upstash_callback.is_some()||"));
+    assert!(publish.contains(
+        "::reqwest::header::HeaderName::from_static(\"upstash-not-before\"),\
+         ::reqwest::header::HeaderName::from_static(\"upstash-redact-fields\",),\
+         ::reqwest::header::HeaderName::from_static(\"upstash-retries\"),"
+    ));
+    assert!(publish.contains(
+        "crate::hooks::append_parameters(&mutheader_map,&NAMES,&[content_type.as_ref().map(|value|valueas&dyn::std::fmt::Display),"
+    ));
+    // Checked where they lie, their errors cold.
+    assert!(publish.contains(
+        "letupstash_retries=upstash_retries.as_ref().map_err(crate::hooks::invalid_parameter)?;"
+    ));
+    assert!(
+        publish.contains("letbody=body.map_err(|e|crate::hooks::invalid_request(ife.is_empty()")
+    );
+    assert!(!compact.contains("map_err(Error::InvalidRequest)"));
+    // A required header parameter is appended unconditionally.
+    let schedule: String = item(code, "impl<'a> CreateSchedule<'a>")
+        .split_whitespace()
+        .collect();
+    assert!(
+        schedule.contains("Some(&upstash_cronas&dyn::std::fmt::Display)"),
+        "{schedule}"
+    );
     for builder in ["PublishMessage", "GetMessage", "PauseQueue"] {
         let start = code
             .find(&format!("impl<'a> {builder}<'a>"))
