@@ -431,16 +431,19 @@ fn is_success(pattern: &syn::Pat) -> bool {
 /// becomes
 /// ```text
 /// pub fn send(self) -> impl Future<Output = Result<R, Error<E>>> + 'a {
-///     let sent = (move || -> Result<_, Error<E>> {
-///         ..checks, let mut request = ..; let info = ..;
-///         crate::hooks::pre(client, &mut request, &info)?;
-///         Ok(crate::hooks::exec(client, request, &info))
-///     })();
-///     crate::hooks::answer(sent, move |response| -> Result<R, Error<E>> {
+///     crate::hooks::answer(self.prepared(), move |response| -> Result<R, Error<E>> {
 ///         match response.status().as_u16() { .. }
 ///     })
 /// }
+/// fn prepared(self) -> Result<impl Future<Output = reqwest::Result<Answer<'a>>> + 'a, Error<E>> {
+///     ..checks, let mut request = ..; let info = ..;
+///     crate::hooks::pre(client, &mut request, &info)?;
+///     Ok(crate::hooks::exec(client, request, &info))
+/// }
 /// ```
+/// with one `prepared` for both of an operation's sends, whose checks and
+/// request are the same (a builder with a parameter named `prepared` is
+/// left as it is, and reported).
 ///
 /// The `async fn` kept the whole builder (a field for every parameter) and
 /// the request in its future next to the `exec` future, which holds the
@@ -462,23 +465,49 @@ fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
         {
             continue;
         }
+        // A parameter's setter of the same name would clash with it.
+        let taken = block
+            .items
+            .iter()
+            .any(|member| matches!(member, syn::ImplItem::Fn(f) if f.sig.ident == "prepared"));
+        let mut prepared: Option<syn::ImplItemFn> = None;
         for member in block.items.iter_mut() {
-            if let syn::ImplItem::Fn(send) = member
-                && matches!(
+            let syn::ImplItem::Fn(send) = member else {
+                continue;
+            };
+            if taken
+                || !matches!(
                     send.sig.ident.to_string().as_str(),
                     "send" | "send_ignoring_answer"
                 )
-                && let Some(split) = prepared_then_awaited(send)
             {
-                *send = split;
-                changed += 1;
+                continue;
             }
+            let Some((split, preparing)) = prepared_then_awaited(send) else {
+                continue;
+            };
+            // Both sends prepare the same request: one function for both.
+            match &prepared {
+                Some(first)
+                    if first.to_token_stream().to_string()
+                        != preparing.to_token_stream().to_string() =>
+                {
+                    continue;
+                }
+                Some(_) => {}
+                None => prepared = Some(preparing),
+            }
+            *send = split;
+            changed += 1;
+        }
+        if let Some(prepared) = prepared {
+            block.items.push(syn::ImplItem::Fn(prepared));
         }
     }
     changed
 }
 
-fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
+fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<(syn::ImplItemFn, syn::ImplItemFn)> {
     send.sig.asyncness?;
     let syn::ReturnType::Type(_, output) = &send.sig.output else {
         return None;
@@ -513,14 +542,24 @@ fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<syn::ImplItemFn> {
         -> impl ::std::future::Future<Output = #output> + 'a
     );
     split.block = syn::parse_quote!({
-        let sent = (move || -> ::std::result::Result<_, #error> {
+        crate::hooks::answer(self.prepared(), move |response| -> #output { #(#answer)* })
+    });
+    let prepared = syn::parse_quote!(
+        /// The checks and the request of [`Self::send`] (and
+        /// `send_ignoring_answer`), and the `pre` hook; the future that
+        /// sends it.
+        fn prepared(
+            self,
+        ) -> ::std::result::Result<
+            impl ::std::future::Future<Output = ::reqwest::Result<crate::hooks::Answer<'a>>> + 'a,
+            #error,
+        > {
             #(#prepare)*
             crate::hooks::pre(client, &mut request, &info)?;
             Ok(crate::hooks::exec(client, request, &info))
-        })();
-        crate::hooks::answer(sent, move |response| -> #output { #(#answer)* })
-    });
-    Some(split)
+        }
+    );
+    Some((split, prepared))
 }
 
 /// The request's headers built in one map: progenitor fills `header_map`

@@ -357,6 +357,26 @@ async fn an_unset_required_parameter_is_named_and_nothing_is_sent() {
         error.to_string().contains("for upstash_method failed"),
         "{error}"
     );
+    // A header parameter that is no header value (appended out of line,
+    // see build/generate.rs, HeaderParametersOutOfLine) is refused too,
+    // the headers before it set or not.
+    for retries in [None, Some(3)] {
+        let mut call = api
+            .client
+            .api()
+            .publish_message()
+            .destination("https://example.com/api")
+            .upstash_callback("https://example.com/cb\r\nX-Injected: 1")
+            .body(Vec::new());
+        if let Some(retries) = retries {
+            call = call.upstash_retries(retries);
+        }
+        let error = call.send().await.unwrap_err();
+        assert!(
+            error.to_string().contains("failed to parse header value"),
+            "{error}"
+        );
+    }
     assert!(
         api.requests().await.is_empty(),
         "an incomplete call was sent"
