@@ -259,8 +259,8 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
             .find(&format!("pub struct {operation}<'a>"))
             .expect("builder");
         let send = &generated.code[start..];
-        let url = &send[send.find("let url = [").expect("url")..];
-        let url = &url[..url.find(';').expect("statement end")];
+        let url = &send[send.find("let pieces: [&str; ").expect("url")..];
+        let url = &url[..url.find("];").expect("statement end")];
         assert!(url.contains("destination.as_str()"), "{operation}: {url}");
         assert!(
             !url.contains("encode_path(& destination"),
@@ -286,6 +286,7 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
 fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     let generated = generate_all();
     let code = &generated.code;
+    let compact: String = code.split_whitespace().collect();
     assert!(
         !code.contains("let url = format!"),
         "a URL is still formatted"
@@ -294,10 +295,11 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
         !code.contains("let _url = format!"),
         "a URL is still formatted"
     );
+    assert!(!code.contains(".concat()"), "a URL is still joined");
+    assert!(compact.contains("letmuturl=::std::string::String::with_capacity(pieces.iter().map(|piece|piece.len()).sum(),);forpieceinpieces{url.push_str(piece);}"));
     assert!(!code.contains("HeaderMap::with_capacity"));
     assert!(code.contains("let mut header_map = crate::hooks::header_map(client);"));
     assert!(!code.contains("header_map.append(") && !code.contains(".append(\"Upstash"));
-    let compact: String = code.split_whitespace().collect();
     // Header parameters: one test each, one call when any is set, names
     // evaluated when compiling, in the spec's order.
     let publish = item(code, "impl<'a> PublishMessage<'a>");
