@@ -107,10 +107,13 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     }
     let mut parameters = HeaderParametersOutOfLine::default();
     syn::visit_mut::visit_file_mut(&mut parameters, &mut file);
-    if parameters.left != 0 || parameters.appended == 0 {
+    if parameters.left != 0
+        || parameters.appended == 0
+        || parameters.borrowed != parameters.optional
+    {
         warnings.push(format!(
-            "the generated code changed shape: {} header parameter(s) appended inline, {} through `crate::hooks::append_parameter`",
-            parameters.left, parameters.appended
+            "the generated code changed shape: {} header parameter(s) appended inline, {} through `crate::hooks::append_parameters`, {} of {} optional ones checked where they lie",
+            parameters.left, parameters.appended, parameters.borrowed, parameters.optional
         ));
     }
     if let Some(field) = unset_parameters_unallocated(&mut file) {
@@ -442,8 +445,8 @@ fn is_success(pattern: &syn::Pat) -> bool {
 /// }
 /// ```
 /// with one `prepared` for both of an operation's sends, whose checks and
-/// request are the same (a builder with a parameter named `prepared` is
-/// left as it is, and reported).
+/// request are the same (`prepared_` in a builder with a parameter of that
+/// name).
 ///
 /// The `async fn` kept the whole builder (a field for every parameter) and
 /// the request in its future next to the `exec` future, which holds the
@@ -465,25 +468,28 @@ fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
         {
             continue;
         }
-        // A parameter's setter of the same name would clash with it.
-        let taken = block
+        // Not a name a parameter's setter already has.
+        let mut name = String::from("prepared");
+        while block
             .items
             .iter()
-            .any(|member| matches!(member, syn::ImplItem::Fn(f) if f.sig.ident == "prepared"));
+            .any(|member| matches!(member, syn::ImplItem::Fn(f) if f.sig.ident == name))
+        {
+            name.push('_');
+        }
+        let name = syn::Ident::new(&name, proc_macro2::Span::call_site());
         let mut prepared: Option<syn::ImplItemFn> = None;
         for member in block.items.iter_mut() {
             let syn::ImplItem::Fn(send) = member else {
                 continue;
             };
-            if taken
-                || !matches!(
-                    send.sig.ident.to_string().as_str(),
-                    "send" | "send_ignoring_answer"
-                )
-            {
+            if !matches!(
+                send.sig.ident.to_string().as_str(),
+                "send" | "send_ignoring_answer"
+            ) {
                 continue;
             }
-            let Some((split, preparing)) = prepared_then_awaited(send) else {
+            let Some((split, preparing)) = prepared_then_awaited(send, &name) else {
                 continue;
             };
             // Both sends prepare the same request: one function for both.
@@ -507,7 +513,10 @@ fn sends_prepared_then_awaited(file: &mut syn::File) -> usize {
     changed
 }
 
-fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<(syn::ImplItemFn, syn::ImplItemFn)> {
+fn prepared_then_awaited(
+    send: &syn::ImplItemFn,
+    name: &syn::Ident,
+) -> Option<(syn::ImplItemFn, syn::ImplItemFn)> {
     send.sig.asyncness?;
     let syn::ReturnType::Type(_, output) = &send.sig.output else {
         return None;
@@ -542,13 +551,13 @@ fn prepared_then_awaited(send: &syn::ImplItemFn) -> Option<(syn::ImplItemFn, syn
         -> impl ::std::future::Future<Output = #output> + 'a
     );
     split.block = syn::parse_quote!({
-        crate::hooks::answer(self.prepared(), move |response| -> #output { #(#answer)* })
+        crate::hooks::answer(self.#name(), move |response| -> #output { #(#answer)* })
     });
     let prepared = syn::parse_quote!(
         /// The checks and the request of [`Self::send`] (and
         /// `send_ignoring_answer`), and the `pre` hook; the future that
         /// sends it.
-        fn prepared(
+        fn #name(
             self,
         ) -> ::std::result::Result<
             impl ::std::future::Future<Output = ::reqwest::Result<crate::hooks::Answer<'a>>> + 'a,
@@ -776,34 +785,37 @@ impl VisitMut for RequestsBuiltCheaply {
 
 /// A `send` appends each header parameter in a statement of its own,
 /// `if let Some(value) = upstash_retries { header_map.append("Upstash-Retries",
-/// value.to_string().try_into()?); }`, 16 of them for a publish, each
+/// value.to_string().try_into()?); }`, 15 of them for a publish, each
 /// parsing its name, and each inlining its conversion and its error path:
 /// they spread a publish's `send` over 19 KB of code, about 4.9 KB (76
-/// cache lines) of which every publish runs, mostly to skip the unset
+/// cache lines) of which every publish ran, mostly to skip the unset
 /// parameters (`benches/publish_cost.rs` counts what it costs). Each run
 /// of them becomes
 /// ```text
-/// {
+/// if content_type.is_some() || upstash_retries.is_some() {
 ///     static NAMES: [HeaderName; 2] =
 ///         [HeaderName::from_static("content-type"), HeaderName::from_static("upstash-retries")];
-///     if let Some(value) = content_type {
-///         crate::hooks::append_parameter(&mut header_map, &NAMES[0], value)?;
-///     }
-///     if let Some(value) = upstash_retries {
-///         crate::hooks::append_parameter(&mut header_map, &NAMES[1], value)?;
-///     }
+///     crate::hooks::append_parameters(&mut header_map, &NAMES, &[
+///         content_type.as_ref().map(|value| value as &dyn Display),
+///         upstash_retries.as_ref().map(|value| value as &dyn Display),
+///     ])?;
 /// }
 /// ```
-/// with the optional parameter's check borrowing it where it lies
-/// (`let upstash_retries = upstash_retries.as_ref().map_err(..)?;`), so an
-/// unset parameter costs a test and a jump over one call. A required one
-/// is appended unconditionally (`&upstash_cron`). The same headers, in the
-/// same order, with the same values and the same error for the first
+/// (without the `if` when a required parameter, `Some(&upstash_cron as
+/// &dyn Display)`, is among them), with each optional parameter's check
+/// borrowing it where it lies (`let upstash_retries =
+/// upstash_retries.as_ref().map_err(..)?;`) rather than moving it out of
+/// the builder: unset parameters cost a test each. The same headers, in
+/// the same order, with the same values and the same error for the first
 /// invalid one; the names are constants, evaluated when compiling.
 #[derive(Default)]
 struct HeaderParametersOutOfLine {
-    /// Parameters now appended through `append_parameter`.
+    /// Parameters now appended through `append_parameters`.
     appended: usize,
+    /// Optional ones among them whose check now borrows them.
+    borrowed: usize,
+    /// Optional ones among them.
+    optional: usize,
     /// `header_map.append` calls left as they were.
     left: usize,
 }
@@ -895,26 +907,29 @@ impl HeaderParametersOutOfLine {
     /// p.as_ref().map_err(crate::hooks::invalid_parameter)?;` for an
     /// optional parameter `p`, which is then only borrowed: checked where it
     /// lies rather than moved out first.
-    fn borrow_checked(statement: &mut syn::Stmt, optional: &[syn::Ident]) {
+    /// Whether it rewrote `statement`.
+    fn borrow_checked(statement: &mut syn::Stmt, optional: &[syn::Ident]) -> bool {
         let syn::Stmt::Local(local) = statement else {
-            return;
+            return false;
         };
         let syn::Pat::Ident(bound) = &local.pat else {
-            return;
+            return false;
         };
         if !optional.contains(&bound.ident) {
-            return;
+            return false;
         }
         let Some(init) = local.init.as_mut() else {
-            return;
+            return false;
         };
         let parameter = &bound.ident;
         let expected = quote::quote!(#parameter.map_err(Error::InvalidRequest)?).to_string();
-        if init.expr.to_token_stream().to_string() == expected {
-            *init.expr = syn::parse_quote!(
-                #parameter.as_ref().map_err(crate::hooks::invalid_parameter)?
-            );
+        if init.expr.to_token_stream().to_string() != expected {
+            return false;
         }
+        *init.expr = syn::parse_quote!(
+            #parameter.as_ref().map_err(crate::hooks::invalid_parameter)?
+        );
+        true
     }
 
     fn appended_out_of_line(run: &[HeaderParameter]) -> syn::Stmt {
@@ -928,21 +943,18 @@ impl HeaderParametersOutOfLine {
                 quote::quote!(Some(&#variable as &dyn ::std::fmt::Display))
             }
         });
-        // Whether any is set: a test of each, where building the list
-        // costs a few instructions each.
-        let set = run.iter().map(|parameter| {
-            let variable = &parameter.variable;
-            if parameter.optional {
-                quote::quote!(#variable.is_some())
-            } else {
-                quote::quote!(true)
-            }
-        });
-        syn::parse_quote!(if #(#set)||* {
+        let append = quote::quote!({
             static NAMES: [::reqwest::header::HeaderName; #count] =
                 [#(::reqwest::header::HeaderName::from_static(#names)),*];
             crate::hooks::append_parameters(&mut header_map, &NAMES, &[#(#values),*])?;
-        })
+        });
+        if run.iter().any(|parameter| !parameter.optional) {
+            return syn::parse_quote!(#append);
+        }
+        // Whether any is set: a test of each, where building the list
+        // costs a few instructions each.
+        let set = run.iter().map(|parameter| &parameter.variable);
+        syn::parse_quote!(if #(#set.is_some())||* #append)
     }
 }
 
@@ -969,8 +981,11 @@ impl VisitMut for HeaderParametersOutOfLine {
             self.appended += run.len();
             statements.push(Self::appended_out_of_line(&run));
         }
+        self.optional += optional.len();
         for statement in &mut statements {
-            Self::borrow_checked(statement, &optional);
+            if Self::borrow_checked(statement, &optional) {
+                self.borrowed += 1;
+            }
         }
         block.stmts = statements;
         // After the rewrite, so that only what it left is counted.

@@ -523,12 +523,13 @@ pub(crate) fn send<F, T, E>(call: F) -> Sent<F>
 where
     F: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>
         + Unpin,
-    E: ErrorBody,
+    E: ErrorBody + Send + 'static,
 {
     Sent::Calling(call)
 }
 
 /// What [`send`] returns.
+#[must_use = "futures do nothing unless polled"]
 pub(crate) enum Sent<F> {
     /// The generated call, until it is ready.
     Calling(F),

@@ -296,6 +296,7 @@ where
 /// `Either<Map<_, _>, Ready<_>>`: every wake-up of every call runs this,
 /// and each of those layers is code of its own that moves the answer (a
 /// few hundred bytes) on to the next (`benches/publish_cost.rs`).
+#[must_use = "futures do nothing unless polled"]
 pub(crate) enum Answered<X, D, E> {
     /// Sent (by `exec`); decoded by the function once answered.
     Sending(X, Option<D>),
@@ -313,7 +314,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Polling a future again after it is ready breaks `Future`'s
-        // contract, as with any combinator: it panics.
+        // contract: it panics, as the combinators did (in `exec`'s future,
+        // polled first, when it was sent).
         const DONE: &str = "a call's future polled after it was ready";
         match self.get_mut() {
             Answered::Sending(exec, decode) => {

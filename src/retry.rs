@@ -483,19 +483,7 @@ mod tests {
     #[test]
     fn hex_digits_are_what_formatting_writes() {
         let mut value = 0x9e37_79b9_7f4a_7c15_u64;
-        for edge in [
-            0,
-            1,
-            9,
-            10,
-            15,
-            16,
-            0xa,
-            0xf0,
-            u64::MAX,
-            u64::MAX - 1,
-            1 << 63,
-        ] {
+        for edge in [0, 1, 9, 10, 15, 16, 0xf0, u64::MAX, u64::MAX - 1, 1 << 63] {
             assert_eq!(
                 hex_digits(edge),
                 *format!("{edge:016x}").as_bytes(),

@@ -500,6 +500,30 @@ fn lists_in_answers_are_always_sent_and_request_bodies_unchanged() {
 /// answer `exec` already read, rather than a rebuilt `reqwest::Response`
 /// read a second time; only an undeclared answer becomes a
 /// `reqwest::Response` again.
+/// A builder whose operation has a parameter named `prepared` (so a setter
+/// of that name) gets `prepared_` for its sends' shared preparation.
+#[test]
+fn a_parameter_named_prepared_does_not_clash_with_the_preparation() {
+    let mut spec = vendored();
+    spec["paths"]["/v2/queues/{queueName}/pause"]["post"]["parameters"]
+        .as_array_mut()
+        .expect("the operation's parameters")
+        .push(json!({"name": "prepared", "in": "query", "schema": {"type": "string"}}));
+    let generated = generate_with(spec, CORRECTIONS).expect("generates");
+    let pause: String = item(&generated.code, "impl<'a> PauseQueue<'a>")
+        .split_whitespace()
+        .collect();
+    assert!(pause.contains("pubfnprepared<V>("), "the setter: {pause}");
+    assert!(pause.contains("fnprepared_(self,)"), "{pause}");
+    assert_eq!(
+        pause
+            .matches("crate::hooks::answer(self.prepared_(),")
+            .count(),
+        2
+    );
+    assert!(generated.warnings.is_empty(), "{:#?}", generated.warnings);
+}
+
 #[test]
 fn sends_prepare_then_decode_the_answer_read_once_in_exec() {
     let generated = generate_all();

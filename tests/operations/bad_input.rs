@@ -359,8 +359,8 @@ async fn an_unset_required_parameter_is_named_and_nothing_is_sent() {
     );
     // A header parameter that is no header value (appended out of line,
     // see build/generate.rs, HeaderParametersOutOfLine) is refused too,
-    // the headers before it set or not.
-    for retries in [None, Some(3)] {
+    // whether a header before it (`Content-Type`) was appended or not.
+    for content_type in [None, Some("text/plain")] {
         let mut call = api
             .client
             .api()
@@ -368,8 +368,8 @@ async fn an_unset_required_parameter_is_named_and_nothing_is_sent() {
             .destination("https://example.com/api")
             .upstash_callback("https://example.com/cb\r\nX-Injected: 1")
             .body(Vec::new());
-        if let Some(retries) = retries {
-            call = call.upstash_retries(retries);
+        if let Some(content_type) = content_type {
+            call = call.content_type(content_type);
         }
         let error = call.send().await.unwrap_err();
         assert!(
