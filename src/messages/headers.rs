@@ -52,55 +52,32 @@ struct TypedOption {
     is_set: fn(&Message) -> bool,
 }
 
+impl TypedOption {
+    const fn new(name: &'static str, is_set: fn(&Message) -> bool) -> TypedOption {
+        TypedOption { name, is_set }
+    }
+}
+
 /// The typed options of a [`Message`]: for refusing what a way of sending
 /// does not support ([`Sending::unsupported`]), and for sizing the header
 /// map. Tests of fields, rather than a list of names and flags built on
 /// every call: this runs for every publish.
 const OPTIONS: [TypedOption; 11] = [
-    TypedOption {
-        name: "method",
-        is_set: |m| m.method.is_some(),
-    },
-    TypedOption {
-        name: "delay",
-        is_set: |m| m.delay.is_some(),
-    },
-    TypedOption {
-        name: "not_before",
-        is_set: |m| m.not_before.is_some(),
-    },
-    TypedOption {
-        name: "deduplication_id",
-        is_set: |m| m.deduplication_id.is_some(),
-    },
-    TypedOption {
-        name: "content_based_deduplication",
-        is_set: |m| m.content_based_deduplication,
-    },
-    TypedOption {
-        name: "retries",
-        is_set: |m| m.retries.is_some(),
-    },
-    TypedOption {
-        name: "retry_delay",
-        is_set: |m| m.retry_delay.is_some(),
-    },
-    TypedOption {
-        name: "timeout",
-        is_set: |m| m.timeout.is_some(),
-    },
-    TypedOption {
-        name: "flow_control",
-        is_set: |m| m.flow_control.is_some(),
-    },
-    TypedOption {
-        name: "labels",
-        is_set: |m| !m.labels.is_empty(),
-    },
-    TypedOption {
-        name: "redact",
-        is_set: |m| m.redact_body || m.redact_all_headers || !m.redacted_headers.is_empty(),
-    },
+    TypedOption::new("method", |m| m.method.is_some()),
+    TypedOption::new("delay", |m| m.delay.is_some()),
+    TypedOption::new("not_before", |m| m.not_before.is_some()),
+    TypedOption::new("deduplication_id", |m| m.deduplication_id.is_some()),
+    TypedOption::new("content_based_deduplication", |m| {
+        m.content_based_deduplication
+    }),
+    TypedOption::new("retries", |m| m.retries.is_some()),
+    TypedOption::new("retry_delay", |m| m.retry_delay.is_some()),
+    TypedOption::new("timeout", |m| m.timeout.is_some()),
+    TypedOption::new("flow_control", |m| m.flow_control.is_some()),
+    TypedOption::new("labels", |m| !m.labels.is_empty()),
+    TypedOption::new("redact", |m| {
+        m.redact_body || m.redact_all_headers || !m.redacted_headers.is_empty()
+    }),
 ];
 
 /// The `Upstash-` headers typed options render, with the option that sets
