@@ -787,7 +787,7 @@ impl VisitMut for RequestsBuiltCheaply {
 /// `if let Some(value) = upstash_retries { header_map.append("Upstash-Retries",
 /// value.to_string().try_into()?); }`, 15 of them for a publish, each
 /// parsing its name, and each inlining its conversion and its error path:
-/// they spread a publish's `send` over 19 KB of code, about 4.9 KB (76
+/// they spread a publish's `send` over 19 KB of code, about 4.6 KB (72
 /// cache lines) of which every publish ran, mostly to skip the unset
 /// parameters (`benches/publish_cost.rs` counts what it costs). Each run
 /// of them becomes
