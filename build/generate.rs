@@ -963,8 +963,10 @@ impl VisitMut for HeaderParametersOutOfLine {
         let mut statements = Vec::with_capacity(block.stmts.len());
         let mut run: Vec<HeaderParameter> = Vec::new();
         let mut optional = Vec::new();
-        for statement in std::mem::take(&mut block.stmts) {
-            if let Some(parameter) = Self::parameter(&statement) {
+        // A `None` after the last statement ends the last run.
+        let ended = std::mem::take(&mut block.stmts).into_iter().map(Some);
+        for statement in ended.chain([None]) {
+            if let Some(parameter) = statement.as_ref().and_then(Self::parameter) {
                 if parameter.optional {
                     optional.push(parameter.variable.clone());
                 }
@@ -975,11 +977,7 @@ impl VisitMut for HeaderParametersOutOfLine {
                 self.appended += run.len();
                 statements.push(Self::appended_out_of_line(&std::mem::take(&mut run)));
             }
-            statements.push(statement);
-        }
-        if !run.is_empty() {
-            self.appended += run.len();
-            statements.push(Self::appended_out_of_line(&run));
+            statements.extend(statement);
         }
         self.optional += optional.len();
         for statement in &mut statements {

@@ -112,7 +112,7 @@ pub(crate) fn invalid_request<E>(message: String) -> Error<E> {
 #[allow(clippy::ptr_arg)]
 #[cold]
 pub(crate) fn invalid_parameter<E>(message: &String) -> Error<E> {
-    Error::InvalidRequest(message.clone())
+    invalid_request(message.clone())
 }
 
 /// Appends the header parameters of a generated `send` that are set, each
