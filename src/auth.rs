@@ -10,6 +10,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use url::Url;
 
 use crate::config_error::ConfigError;
+use crate::header_map;
 use crate::secret::REDACTED;
 
 /// The query parameter QStash reads the token from in [`AuthMode::QueryParameter`].
@@ -184,9 +185,7 @@ impl Credentials {
     pub(crate) fn apply(&self, request: &mut reqwest::Request) {
         match self.mode {
             AuthMode::Bearer => {
-                request
-                    .headers_mut()
-                    .insert(AUTHORIZATION, self.bearer.clone());
+                header_map::set(request.headers_mut(), AUTHORIZATION, self.bearer.clone());
             }
             AuthMode::QueryParameter => {
                 request

@@ -28,6 +28,7 @@ use crate::auth::Credentials;
 use crate::bounded::BoundedBody;
 use crate::client::{ClientConfig, Shared};
 use crate::error::{RateLimit, Refusal, timed_out, transport_error};
+use crate::header_map;
 use crate::operations::{self, Guard, Operation, Retry};
 use crate::retry::{self, DeduplicationIds, Failure, Safety};
 
@@ -80,9 +81,11 @@ pub(crate) fn pre<E>(
             bulk.name
         )));
     }
-    request
-        .headers_mut()
-        .insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    header_map::set(
+        request.headers_mut(),
+        USER_AGENT,
+        HeaderValue::from_static(USER_AGENT_VALUE),
+    );
     config.credentials.apply(request);
     Ok(())
 }
@@ -342,7 +345,8 @@ impl<'a> Answer<'a> {
         credentials.scrub_headers(response.headers_mut());
         let body = match credentials.scrub(&body) {
             Cow::Owned(scrubbed) => {
-                response.headers_mut().insert(
+                header_map::set(
+                    response.headers_mut(),
                     reqwest::header::CONTENT_LENGTH,
                     HeaderValue::from(scrubbed.len()),
                 );

@@ -170,6 +170,8 @@ mod config;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
+mod header_map;
+#[cfg(feature = "client")]
 mod hooks;
 #[cfg(feature = "client")]
 mod operations;

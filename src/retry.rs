@@ -292,7 +292,7 @@ pub(crate) fn deduplicate_headers(headers: &mut HeaderMap, ids: &DeduplicationId
     if content_based(headers) {
         return;
     }
-    if let Entry::Vacant(vacant) = headers.entry(&DEDUPLICATION_ID) {
+    if let Entry::Vacant(vacant) = headers.entry(DEDUPLICATION_ID.clone()) {
         vacant.insert(ids.header());
     }
 }

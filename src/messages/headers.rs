@@ -9,6 +9,7 @@ use super::duration::{Units, render, render_positive};
 use super::message::{Destination, Message, check_name, check_url, unix_seconds};
 use super::retry_delay;
 use crate::error::InvalidInput;
+use crate::header_map;
 
 /// The ways a message can be sent; the spec gives each its own options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +159,7 @@ impl Rendered {
             body,
         } = self;
         if let Some(content_type) = content_type {
-            headers.insert(http::header::CONTENT_TYPE, content_type);
+            header_map::set(&mut headers, http::header::CONTENT_TYPE, content_type);
         }
         (destination, headers, body)
     }
@@ -213,9 +214,11 @@ pub(crate) fn render_message(
     };
     let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
     let unsupported = sending.unsupported();
-    if let Some(option) = OPTIONS
-        .iter()
-        .find(|option| unsupported.contains(&option.name) && (option.is_set)(&message))
+    // Most ways of sending refuse nothing: then the table is not walked.
+    if !unsupported.is_empty()
+        && let Some(option) = OPTIONS
+            .iter()
+            .find(|option| unsupported.contains(&option.name) && (option.is_set)(&message))
     {
         return Err(InvalidInput::new(
             option.name,
