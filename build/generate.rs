@@ -88,11 +88,15 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     }
     let mut headers = RequestHeadersBuiltOnce::default();
     syn::visit_mut::visit_file_mut(&mut headers, &mut file);
-    if headers.requests != 2 * operations.len() {
+    if headers.requests != 2 * operations.len()
+        || headers.direct + headers.need_builder != headers.requests
+    {
         warnings.push(format!(
-            "the generated code changed shape: {} of {} sends' requests take their header map whole",
+            "the generated code changed shape: {} of {} sends' requests take their header map whole, {} of them built without reqwest's request builder, {} with it for a JSON body or a query",
             headers.requests,
-            2 * operations.len()
+            2 * operations.len(),
+            headers.direct,
+            headers.need_builder
         ));
     }
     let mut cheaply = RequestsBuiltCheaply::default();
@@ -110,10 +114,15 @@ pub fn generate_with(mut spec: Value, corrections: &[Correction]) -> Result<Gene
     if parameters.left != 0
         || parameters.appended == 0
         || parameters.borrowed != parameters.optional
+        || parameters.in_builder != parameters.borrowed
     {
         warnings.push(format!(
-            "the generated code changed shape: {} header parameter(s) appended inline, {} through `crate::hooks::append_parameters`, {} of {} optional ones checked where they lie",
-            parameters.left, parameters.appended, parameters.borrowed, parameters.optional
+            "the generated code changed shape: {} header parameter(s) appended inline, {} through `crate::hooks::append_parameters`, {} of {} optional ones checked where they lie, {} of them left in the builder",
+            parameters.left,
+            parameters.appended,
+            parameters.borrowed,
+            parameters.optional,
+            parameters.in_builder
         ));
     }
     if let Some(field) = unset_parameters_unallocated(&mut file) {
@@ -591,9 +600,24 @@ fn prepared_then_awaited(
 /// let mut request = client.client.post(url).body(body).build()?;
 /// crate::hooks::set_headers(&mut request, header_map);
 /// ```
+///
+/// A chain with nothing else, `client.client.post(url).body(body)` (or
+/// without the body), leaves the builder out altogether:
+/// ```text
+/// let mut request = crate::hooks::new_request(&client.client, ::reqwest::Method::POST, url,
+///     Some(::reqwest::Body::from(body)), header_map)?;
+/// ```
+/// which builds the same request without reqwest's generic builder (each
+/// `send`'s URL type its own copy of it), a copy of the client for the
+/// builder, or a second header map (see `crate::hooks::new_request`).
 #[derive(Default)]
 struct RequestHeadersBuiltOnce {
     requests: usize,
+    /// Of them, those built without reqwest's request builder.
+    direct: usize,
+    /// Of them, those left to the builder for what only it does (a JSON
+    /// body, a query).
+    need_builder: usize,
 }
 
 impl RequestHeadersBuiltOnce {
@@ -620,6 +644,38 @@ impl RequestHeadersBuiltOnce {
             return Self::strip(expr, accept) || header_map;
         }
         Self::strip(&mut call.receiver, accept)
+    }
+
+    /// `client.client.<method>(url)`, with `.body(body)` or without: the
+    /// method (`::reqwest::Method::POST`) and the body, if any.
+    fn plain(chain: &syn::Expr) -> Option<(syn::Expr, Option<syn::Expr>)> {
+        let syn::Expr::MethodCall(call) = chain else {
+            return None;
+        };
+        if call.method == "body" && call.args.len() == 1 {
+            let (method, None) = Self::plain(&call.receiver)? else {
+                return None;
+            };
+            return Some((method, Some(call.args[0].clone())));
+        }
+        let from_client = call.receiver.to_token_stream().to_string() == "client . client";
+        let of_url = call.args.len() == 1
+            && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("url"));
+        let method = call.method.to_string();
+        let known = ["get", "post", "put", "patch", "delete", "head"].contains(&method.as_str());
+        if !(from_client && of_url && known) {
+            return None;
+        }
+        let method = syn::Ident::new(&method.to_ascii_uppercase(), call.method.span());
+        Some((syn::parse_quote!(::reqwest::Method::#method), None))
+    }
+
+    /// The names of the methods a builder chain calls.
+    fn methods(chain: &syn::Expr, into: &mut Vec<String>) {
+        if let syn::Expr::MethodCall(call) = chain {
+            into.push(call.method.to_string());
+            Self::methods(&call.receiver, into);
+        }
     }
 
     /// The builder chain of `let mut request = <chain>.build()?;`.
@@ -664,11 +720,31 @@ impl VisitMut for RequestHeadersBuiltOnce {
                     header_map.entry(::reqwest::header::ACCEPT).or_insert(#accept);
                 ));
             }
+            self.requests += 1;
+            if let Some((method, body)) =
+                Self::request_builder(&mut statement).and_then(|builder| Self::plain(builder))
+            {
+                let body = match body {
+                    Some(body) => quote::quote!(Some(::reqwest::Body::from(#body))),
+                    None => quote::quote!(None),
+                };
+                statements.push(syn::parse_quote!(
+                    let mut request = crate::hooks::new_request(&client.client, #method, url, #body, header_map)?;
+                ));
+                self.direct += 1;
+                continue;
+            }
+            let mut uses = Vec::new();
+            if let Some(builder) = Self::request_builder(&mut statement) {
+                Self::methods(builder, &mut uses);
+            }
+            if uses.iter().any(|used| used == "json" || used == "query") {
+                self.need_builder += 1;
+            }
             statements.push(statement);
             statements.push(syn::parse_quote!(
                 crate::hooks::set_headers(&mut request, header_map);
             ));
-            self.requests += 1;
         }
         block.stmts = statements;
     }
@@ -804,8 +880,10 @@ impl VisitMut for RequestsBuiltCheaply {
 /// (without the `if` when a required parameter, `Some(&upstash_cron as
 /// &dyn Display)`, is among them), with each optional parameter's check
 /// borrowing it where it lies (`let upstash_retries =
-/// upstash_retries.as_ref().map_err(..)?;`) rather than moving it out of
-/// the builder: unset parameters cost a test each. The same headers, in
+/// self.upstash_retries.as_ref().map_err(..)?;`) rather than moving it out
+/// of the builder, which `let Self { client, body, .. } = self;` then takes
+/// apart only for the rest: unset parameters cost a test each, and the
+/// builder is not copied whole first. The same headers, in
 /// the same order, with the same values and the same error for the first
 /// invalid one; the names are constants, evaluated when compiling.
 #[derive(Default)]
@@ -816,6 +894,8 @@ struct HeaderParametersOutOfLine {
     borrowed: usize,
     /// Optional ones among them.
     optional: usize,
+    /// Borrowed ones left in the builder rather than moved out of it.
+    in_builder: usize,
     /// `header_map.append` calls left as they were.
     left: usize,
 }
@@ -907,28 +987,78 @@ impl HeaderParametersOutOfLine {
     /// p.as_ref().map_err(crate::hooks::invalid_parameter)?;` for an
     /// optional parameter `p`, which is then only borrowed: checked where it
     /// lies rather than moved out first.
-    /// Whether it rewrote `statement`.
-    fn borrow_checked(statement: &mut syn::Stmt, optional: &[syn::Ident]) -> bool {
+    /// The parameter of `statement` if it rewrote it.
+    fn borrow_checked(statement: &mut syn::Stmt, optional: &[syn::Ident]) -> Option<syn::Ident> {
         let syn::Stmt::Local(local) = statement else {
-            return false;
+            return None;
         };
         let syn::Pat::Ident(bound) = &local.pat else {
-            return false;
+            return None;
         };
         if !optional.contains(&bound.ident) {
-            return false;
+            return None;
         }
-        let Some(init) = local.init.as_mut() else {
-            return false;
-        };
+        let init = local.init.as_mut()?;
         let parameter = &bound.ident;
         let expected = quote::quote!(#parameter.map_err(Error::InvalidRequest)?).to_string();
         if init.expr.to_token_stream().to_string() != expected {
-            return false;
+            return None;
         }
         *init.expr = syn::parse_quote!(
             #parameter.as_ref().map_err(crate::hooks::invalid_parameter)?
         );
+        Some(parameter.clone())
+    }
+
+    /// The borrowed parameters are left in the builder, not moved out of
+    /// it first: `let Self { client, upstash_retries, body } = self;` →
+    /// `let Self { client, body, .. } = self;`, and their checks borrow
+    /// `self.upstash_retries`. Moved out, all of them were copied (a
+    /// publish's 17 fields, 528 bytes) before the first was tested.
+    /// Whether it found the builder taken apart that way.
+    fn left_in_builder(statements: &mut [syn::Stmt], borrowed: &[syn::Ident]) -> bool {
+        let taken_apart = statements.iter_mut().find_map(|statement| match statement {
+            syn::Stmt::Local(syn::Local {
+                pat: syn::Pat::Struct(fields),
+                init: Some(init),
+                ..
+            }) if fields.path.is_ident("Self")
+                && fields.rest.is_none()
+                && matches!(&*init.expr, syn::Expr::Path(p) if p.path.is_ident("self")) =>
+            {
+                Some(fields)
+            }
+            _ => None,
+        });
+        let Some(fields) = taken_apart.filter(|_| !borrowed.is_empty()) else {
+            return false;
+        };
+        fields.fields = std::mem::take(&mut fields.fields)
+            .into_pairs()
+            .map(syn::punctuated::Pair::into_value)
+            .filter(|field| !matches!(&field.member, syn::Member::Named(name) if borrowed.contains(name)))
+            .collect();
+        fields.rest = Some(syn::PatRest {
+            attrs: Vec::new(),
+            dot2_token: Default::default(),
+        });
+        for statement in statements {
+            let syn::Stmt::Local(syn::Local {
+                pat: syn::Pat::Ident(bound),
+                init: Some(init),
+                ..
+            }) = statement
+            else {
+                continue;
+            };
+            if !borrowed.contains(&bound.ident) {
+                continue;
+            }
+            let parameter = &bound.ident;
+            *init.expr = syn::parse_quote!(
+                self.#parameter.as_ref().map_err(crate::hooks::invalid_parameter)?
+            );
+        }
         true
     }
 
@@ -980,10 +1110,15 @@ impl VisitMut for HeaderParametersOutOfLine {
             statements.extend(statement);
         }
         self.optional += optional.len();
+        let mut borrowed = Vec::new();
         for statement in &mut statements {
-            if Self::borrow_checked(statement, &optional) {
-                self.borrowed += 1;
+            if let Some(parameter) = Self::borrow_checked(statement, &optional) {
+                borrowed.push(parameter);
             }
+        }
+        self.borrowed += borrowed.len();
+        if Self::left_in_builder(&mut statements, &borrowed) {
+            self.in_builder += borrowed.len();
         }
         block.stmts = statements;
         // After the rewrite, so that only what it left is counted.

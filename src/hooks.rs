@@ -170,6 +170,46 @@ pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: Header
     *request.headers_mut() = parameters;
 }
 
+/// The request of a generated `send` whose request builder would only
+/// have been given its method, URL and body (see `build/generate.rs`,
+/// `RequestHeadersBuiltOnce`), with `headers` as its headers: what
+/// `http.request(method, url).body(body).build()` and
+/// [`set_headers`] make of them, without reqwest's builder, which is
+/// generic over the URL's type (a copy of its code in this crate, run on
+/// every call), holds a copy of the client (two atomic counts), and gives
+/// the request a map of its own that `headers` then replaces. A URL the
+/// builder treats specially (credentials in it become an `Authorization`
+/// header) or refuses goes through the builder, for the same request or
+/// the same error.
+pub(crate) fn new_request(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<reqwest::Body>,
+    headers: HeaderMap,
+) -> reqwest::Result<reqwest::Request> {
+    match Url::parse(&url) {
+        Ok(parsed)
+            if parsed.has_host() && parsed.username().is_empty() && parsed.password().is_none() =>
+        {
+            let mut request = reqwest::Request::new(method, parsed);
+            *request.headers_mut() = headers;
+            *request.body_mut() = body;
+            Ok(request)
+        }
+        _ => {
+            let builder = http.request(method, url);
+            let builder = match body {
+                Some(body) => builder.body(body),
+                None => builder,
+            };
+            let mut request = builder.build()?;
+            set_headers(&mut request, headers);
+            Ok(request)
+        }
+    }
+}
+
 /// Sends the request of every generated `send` (see `build/generate.rs`,
 /// `sends_prepared_then_awaited`): the deduplication id, the retry loop, and each
 /// attempt's answer read whole and scrubbed, handed back as an [`Answer`].
@@ -956,6 +996,92 @@ mod tests {
             ours.headers().get_all("upstash-forward-a").iter().count(),
             2
         );
+    }
+
+    /// `new_request` makes the request reqwest's builder and `set_headers`
+    /// make: for a plain URL without the builder, for one with credentials
+    /// (which the builder turns into an `Authorization` header) and for one
+    /// it refuses through it.
+    #[test]
+    fn requests_built_directly_are_what_the_builder_makes() {
+        let http = reqwest::Client::new();
+        let mut headers = HeaderMap::new();
+        headers.append("upstash-forward-a", HeaderValue::from_static("1"));
+        headers.append("upstash-forward-a", HeaderValue::from_static("2"));
+        headers.append("accept", HeaderValue::from_static("application/json"));
+        let built = |method: reqwest::Method, url: &str, body: Option<&'static [u8]>| {
+            let builder = http.request(method, url);
+            let builder = match body {
+                Some(body) => builder.body(body),
+                None => builder,
+            };
+            builder.build().map(|mut request| {
+                set_headers(&mut request, headers.clone());
+                request
+            })
+        };
+        let direct = |method: reqwest::Method, url: &str, body: Option<&'static [u8]>| {
+            new_request(
+                &http,
+                method,
+                url.to_string(),
+                body.map(reqwest::Body::from),
+                headers.clone(),
+            )
+        };
+        let same = |ours: reqwest::Request, theirs: reqwest::Request| {
+            assert_eq!(ours.method(), theirs.method());
+            assert_eq!(ours.url(), theirs.url());
+            assert_eq!(ours.version(), theirs.version());
+            assert_eq!(ours.timeout(), theirs.timeout());
+            assert_eq!(ours.headers(), theirs.headers());
+            assert_eq!(
+                ours.body().and_then(reqwest::Body::as_bytes),
+                theirs.body().and_then(reqwest::Body::as_bytes)
+            );
+        };
+        let cases: [(reqwest::Method, &str, Option<&'static [u8]>); 4] = [
+            (
+                reqwest::Method::POST,
+                "http://127.0.0.1:8080/v2/publish/https://example.com/a?b=c",
+                Some(b"{}"),
+            ),
+            (
+                reqwest::Method::GET,
+                "https://qstash.upstash.io/v2/queues",
+                None,
+            ),
+            (
+                reqwest::Method::DELETE,
+                "http://user:secret@127.0.0.1/v2/x",
+                None,
+            ),
+            (
+                reqwest::Method::POST,
+                "http://:secret@127.0.0.1/v2/x",
+                Some(b""),
+            ),
+        ];
+        for (method, url, body) in cases {
+            same(
+                direct(method.clone(), url, body).unwrap(),
+                built(method, url, body).unwrap(),
+            );
+        }
+        let credentials =
+            direct(reqwest::Method::GET, "http://user:secret@127.0.0.1/", None).unwrap();
+        assert!(
+            credentials
+                .headers()
+                .contains_key(reqwest::header::AUTHORIZATION)
+        );
+        assert_eq!(credentials.url().as_str(), "http://127.0.0.1/");
+        for refused in ["http://[::1/", "not a url", "data:text/plain,hi"] {
+            let ours = direct(reqwest::Method::GET, refused, None).unwrap_err();
+            let theirs = built(reqwest::Method::GET, refused, None).unwrap_err();
+            assert!(ours.is_builder(), "{refused}");
+            assert_eq!(ours.to_string(), theirs.to_string(), "{refused}");
+        }
     }
 
     #[test]

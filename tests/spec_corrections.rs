@@ -275,13 +275,15 @@ fn generated_requests_send_destinations_raw_and_no_api_version() {
 }
 
 /// What a `send` does on every call is rewritten to cost less (see
-/// `build/generate.rs`, `RequestsBuiltCheaply`, `HeaderParametersOutOfLine`,
-/// `ParameterErrorsCold` and `unset_parameters_unallocated`): without the
-/// rewrites, progenitor formats each URL, allocates a header map with room
-/// for every header parameter, parses each header name, inlines each
-/// header parameter's conversion where only a test runs for an unset one,
-/// moves every parameter out of the builder to check it, and allocates a
-/// message for every required parameter in `new`.
+/// `build/generate.rs`, `RequestHeadersBuiltOnce`, `RequestsBuiltCheaply`,
+/// `HeaderParametersOutOfLine`, `ParameterErrorsCold` and
+/// `unset_parameters_unallocated`): without the rewrites, progenitor
+/// formats each URL, allocates a header map with room for every header
+/// parameter, parses each header name, inlines each header parameter's
+/// conversion where only a test runs for an unset one, moves every
+/// parameter out of the builder to check it, allocates a message for every
+/// required parameter in `new`, and builds every request through reqwest's
+/// builder.
 #[test]
 fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     let generated = generate_all();
@@ -319,9 +321,11 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     assert!(publish.contains(
         "crate::hooks::append_parameters(&mutheader_map,&NAMES,&[content_type.as_ref().map(|value|valueas&dyn::std::fmt::Display),"
     ));
-    // Checked where they lie, their errors cold.
+    // Checked where they lie (left in the builder, which is not copied
+    // whole to take the rest out of it), their errors cold.
+    assert!(publish.contains("letSelf{client,destination,body,..}=self;"));
     assert!(publish.contains(
-        "letupstash_retries=upstash_retries.as_ref().map_err(crate::hooks::invalid_parameter)?;"
+        "letupstash_retries=self.upstash_retries.as_ref().map_err(crate::hooks::invalid_parameter)?;"
     ));
     assert!(
         publish.contains("letbody=body.map_err(|e|crate::hooks::invalid_request(ife.is_empty()")
@@ -348,6 +352,25 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
             "{builder}: {new}"
         );
     }
+    // A request of method, URL and body alone is built without reqwest's
+    // builder; one with a JSON body or a query keeps it.
+    assert!(publish.contains(
+        "letmutrequest=crate::hooks::new_request(&client.client,::reqwest::Method::POST,url,Some(::reqwest::Body::from(body)),header_map,)?;"
+    ));
+    assert!(!publish.contains("client.client.post(") && !publish.contains("set_headers"));
+    let queues: String = item(code, "impl<'a> ListQueues<'a>")
+        .split_whitespace()
+        .collect();
+    assert!(queues.contains(
+        "crate::hooks::new_request(&client.client,::reqwest::Method::GET,url,None,header_map,)?;"
+    ));
+    let upsert: String = item(code, "impl<'a> UpsertQueue<'a>")
+        .split_whitespace()
+        .collect();
+    assert!(
+        upsert.contains(".json(&body).build()?;crate::hooks::set_headers(&mutrequest,header_map);"),
+        "{upsert}"
+    );
     // The base URL is shared by the copy of the client a publish makes.
     assert!(code.contains("pub(crate) baseurl: ::std::sync::Arc<str>,"));
     assert!(code.contains("baseurl: baseurl.into(),"));
