@@ -64,20 +64,23 @@ impl TypedOption {
 /// map. Tests of fields, rather than a list of names and flags built on
 /// every call: this runs for every publish.
 const OPTIONS: [TypedOption; 11] = [
-    TypedOption::new("method", |m| m.method.is_some()),
+    TypedOption::new("method", |m| m.uncommon().method.is_some()),
     TypedOption::new("delay", |m| m.delay.is_some()),
-    TypedOption::new("not_before", |m| m.not_before.is_some()),
-    TypedOption::new("deduplication_id", |m| m.deduplication_id.is_some()),
+    TypedOption::new("not_before", |m| m.uncommon().not_before.is_some()),
+    TypedOption::new("deduplication_id", |m| {
+        m.uncommon().deduplication_id.is_some()
+    }),
     TypedOption::new("content_based_deduplication", |m| {
-        m.content_based_deduplication
+        m.uncommon().content_based_deduplication
     }),
     TypedOption::new("retries", |m| m.retries.is_some()),
-    TypedOption::new("retry_delay", |m| m.retry_delay.is_some()),
-    TypedOption::new("timeout", |m| m.timeout.is_some()),
-    TypedOption::new("flow_control", |m| m.flow_control.is_some()),
-    TypedOption::new("labels", |m| !m.labels.is_empty()),
+    TypedOption::new("retry_delay", |m| m.uncommon().retry_delay.is_some()),
+    TypedOption::new("timeout", |m| m.uncommon().timeout.is_some()),
+    TypedOption::new("flow_control", |m| m.uncommon().flow_control.is_some()),
+    TypedOption::new("labels", |m| !m.uncommon().labels.is_empty()),
     TypedOption::new("redact", |m| {
-        m.redact_body || m.redact_all_headers || !m.redacted_headers.is_empty()
+        let uncommon = m.uncommon();
+        uncommon.redact_body || uncommon.redact_all_headers || !uncommon.redacted_headers.is_empty()
     }),
 ];
 
@@ -188,7 +191,7 @@ pub(crate) fn render_message(
             if provider.is_url {
                 check_url("destination", &provider.destination)?;
             }
-            if provider.needs_callback && message.callback.is_none() {
+            if provider.needs_callback && message.uncommon().callback.is_none() {
                 return Err(InvalidInput::new(
                     "callback",
                     "an LLM provider's answer is delivered to the callback; set Message::callback",
@@ -196,7 +199,7 @@ pub(crate) fn render_message(
             }
             // The provider's method and media type, unless the message sets
             // its own; the message's headers win over the provider's.
-            message.method.get_or_insert(Method::POST);
+            message.uncommon_mut().method.get_or_insert(Method::POST);
             message
                 .content_type
                 .get_or_insert_with(|| "application/json".into());
@@ -261,7 +264,8 @@ pub(crate) fn render_message(
             const { HeaderName::from_static($name) }
         };
     }
-    if let Some(method) = &message.method {
+    let uncommon = message.uncommon();
+    if let Some(method) = &uncommon.method {
         headers.option(
             "method",
             named!("upstash-method"),
@@ -275,17 +279,17 @@ pub(crate) fn render_message(
             &render("delay", delay, Units::WithDays)?,
         )?;
     }
-    if let Some(time) = message.not_before {
+    if let Some(time) = uncommon.not_before {
         let secs = unix_seconds("not_before", time)?;
         headers.option_value("not_before", named!("upstash-not-before"), secs.into())?;
     }
-    if let Some(id) = &message.deduplication_id {
+    if let Some(id) = &uncommon.deduplication_id {
         if id.is_empty() {
             return Err(InvalidInput::new("deduplication_id", "is empty"));
         }
         headers.option("deduplication_id", named!("upstash-deduplication-id"), id)?;
     }
-    if message.content_based_deduplication {
+    if uncommon.content_based_deduplication {
         headers.option(
             "content_based_deduplication",
             named!("upstash-content-based-deduplication"),
@@ -295,27 +299,27 @@ pub(crate) fn render_message(
     if let Some(retries) = message.retries {
         headers.option_value("retries", named!("upstash-retries"), retries.into())?;
     }
-    if let Some(expression) = &message.retry_delay {
+    if let Some(expression) = &uncommon.retry_delay {
         retry_delay::check("retry_delay", expression)?;
         headers.option("retry_delay", named!("upstash-retry-delay"), expression)?;
     }
-    if let Some(timeout) = message.timeout {
+    if let Some(timeout) = uncommon.timeout {
         let timeout = render_positive("timeout", timeout, Units::UpToHours)?;
         headers.option("timeout", named!("upstash-timeout"), &timeout)?;
     }
-    if let Some(callback) = &message.callback {
+    if let Some(callback) = &uncommon.callback {
         headers.callback("callback", "Upstash-Callback", callback)?;
     }
-    if let Some(callback) = &message.failure_callback {
+    if let Some(callback) = &uncommon.failure_callback {
         headers.callback("failure_callback", "Upstash-Failure-Callback", callback)?;
     }
-    if let Some(flow_control) = &message.flow_control {
+    if let Some(flow_control) = &uncommon.flow_control {
         let (key, value) = flow_control.render()?;
         headers.option("flow_control", named!("upstash-flow-control-key"), &key)?;
         headers.option("flow_control", named!("upstash-flow-control-value"), &value)?;
     }
-    if !message.labels.is_empty() {
-        if let Some(bad) = message
+    if !uncommon.labels.is_empty() {
+        if let Some(bad) = uncommon
             .labels
             .iter()
             .find(|label| label.is_empty() || label.contains(','))
@@ -325,19 +329,19 @@ pub(crate) fn render_message(
                 format!("`{bad}`: a label must be non-empty and without commas"),
             ));
         }
-        headers.option("label", named!("upstash-label"), &message.labels.join(","))?;
+        headers.option("label", named!("upstash-label"), &uncommon.labels.join(","))?;
     }
     let mut redact: Vec<String> = Vec::new();
-    if message.redact_body {
+    if uncommon.redact_body {
         redact.push("body".into());
     }
-    if message.redact_all_headers {
+    if uncommon.redact_all_headers {
         // The official SDKs' spelling, which their end-to-end tests show
         // QStash honours (qstash-js src/client/client.test.ts:711-736); the
         // spec's description says `headers`.
         redact.push("header".into());
     }
-    for name in &message.redacted_headers {
+    for name in &uncommon.redacted_headers {
         HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             InvalidInput::new("redact_header", format!("`{name}` is not a header name"))
         })?;
