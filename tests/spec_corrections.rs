@@ -304,8 +304,9 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     assert!(!code.contains("header_map.append(") && !code.contains(".append(\"Upstash"));
     // Header parameters: one test each, one call when any is set, names
     // evaluated when compiling, in the spec's order.
-    let publish = item(code, "impl<'a> PublishMessage<'a>");
-    let publish: String = publish.split_whitespace().collect();
+    // A generated item without whitespace.
+    let item_compact = |start: &str| -> String { item(code, start).split_whitespace().collect() };
+    let publish = item_compact("impl<'a> PublishMessage<'a>");
     assert!(publish.contains("ifcontent_type.is_some()||upstash_callback.is_some()||"));
     let names = &publish[publish.find("staticNAMES").expect("the names, a static")..];
     let at = |name: &str| {
@@ -332,9 +333,7 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
     );
     assert!(!compact.contains("map_err(Error::InvalidRequest)"));
     // A required header parameter is appended unconditionally.
-    let schedule: String = item(code, "impl<'a> CreateSchedule<'a>")
-        .split_whitespace()
-        .collect();
+    let schedule = item_compact("impl<'a> CreateSchedule<'a>");
     assert!(
         schedule.contains("Some(&upstash_cronas&dyn::std::fmt::Display)"),
         "{schedule}"
@@ -358,15 +357,11 @@ fn requests_are_built_without_formatting_parsing_or_spare_allocations() {
         "letmutrequest=crate::hooks::new_request(&client.client,::reqwest::Method::POST,url,Some(::reqwest::Body::from(body)),header_map,)?;"
     ));
     assert!(!publish.contains("client.client.post(") && !publish.contains("set_headers"));
-    let queues: String = item(code, "impl<'a> ListQueues<'a>")
-        .split_whitespace()
-        .collect();
+    let queues = item_compact("impl<'a> ListQueues<'a>");
     assert!(queues.contains(
         "crate::hooks::new_request(&client.client,::reqwest::Method::GET,url,None,header_map,)?;"
     ));
-    let upsert: String = item(code, "impl<'a> UpsertQueue<'a>")
-        .split_whitespace()
-        .collect();
+    let upsert = item_compact("impl<'a> UpsertQueue<'a>");
     assert!(
         upsert.contains(".json(&body).build()?;crate::hooks::set_headers(&mutrequest,header_map);"),
         "{upsert}"
