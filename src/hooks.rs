@@ -157,7 +157,7 @@ fn invalid_header_value<E>(error: reqwest::header::InvalidHeaderValue) -> Error<
 /// `RequestHeadersBuiltOnce`).
 pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: HeaderMap) {
     let mut built = std::mem::take(request.headers_mut());
-    // Most requests (every publish) come with nothing the builder set:
+    // A request whose builder set nothing (a query without a JSON body):
     // no name of `parameters` is looked up in an empty map.
     if built.is_empty() {
         *request.headers_mut() = parameters;
@@ -180,7 +180,10 @@ pub(crate) fn set_headers(request: &mut reqwest::Request, mut parameters: Header
 /// the request a map of its own that `headers` then replaces. A URL the
 /// builder treats specially (credentials in it become an `Authorization`
 /// header) or refuses goes through the builder, for the same request or
-/// the same error.
+/// the same error. What the builder does is reqwest 0.13's (read in
+/// 0.13.5: `Client::request`, `RequestBuilder::new`, `IntoUrl` for
+/// `String`), which sets nothing else on the request, extensions
+/// included; the test below compares all of a request that reqwest shows.
 pub(crate) fn new_request(
     http: &reqwest::Client,
     method: reqwest::Method,

@@ -217,7 +217,8 @@ pub(crate) fn render_message(
     };
     let body = std::mem::replace(&mut message.body, Ok(Vec::new()))?;
     let unsupported = sending.unsupported();
-    // Most ways of sending refuse nothing: then the table is not walked.
+    // Most ways of sending refuse nothing: then nothing is looked up for
+    // the refusal.
     if !unsupported.is_empty()
         && let Some(option) = OPTIONS
             .iter()

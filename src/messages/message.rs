@@ -559,8 +559,36 @@ pub(crate) fn unix_seconds(field: &'static str, time: SystemTime) -> Result<u64,
 
 #[cfg(test)]
 mod tests {
-    use super::{check_parsed_url, is_dot_segment, plain_http_url};
+    use super::{Destination, Message, check_parsed_url, is_dot_segment, plain_http_url};
     use proptest::prelude::*;
+
+    /// The common options stay in the message; only an uncommon one
+    /// allocates the box (what keeps a message small and its drop short).
+    #[test]
+    fn common_options_leave_the_uncommon_box_unallocated() {
+        let common = Message::new(Destination::url("https://example.com/api"))
+            .json(&serde_json::json!({ "order": 42 }))
+            .text("hi")
+            .bytes("application/octet-stream", vec![1, 2])
+            .header("X-Tenant", "acme")
+            .header("Content-Type", "text/csv")
+            .delay(std::time::Duration::from_secs(90))
+            .retries(3);
+        assert!(common.uncommon.is_none());
+        let _ = format!("{common:?}");
+        assert!(common.uncommon.is_none(), "Debug allocated it");
+        let uncommon = common.label("orders");
+        assert_eq!(
+            uncommon.uncommon.as_deref().map(|u| u.labels.as_slice()),
+            Some(&["orders".to_string()][..])
+        );
+        #[cfg(target_pointer_width = "64")]
+        assert!(
+            std::mem::size_of::<Message>() <= 208,
+            "a message is {} bytes",
+            std::mem::size_of::<Message>()
+        );
+    }
 
     #[test]
     fn plain_urls_pass_without_the_parser_and_the_rest_go_through_it() {
