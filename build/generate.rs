@@ -647,6 +647,9 @@ impl RequestHeadersBuiltOnce {
         Self::strip(&mut call.receiver, accept)
     }
 
+    /// The methods of `reqwest::Client` a chain may start with.
+    const HTTP_METHODS: [&str; 6] = ["get", "post", "put", "patch", "delete", "head"];
+
     /// `client.client.<method>(url)`, with `.body(body)` or without: the
     /// method (`::reqwest::Method::POST`) and the body, if any.
     fn plain(chain: &syn::Expr) -> Option<(syn::Expr, Option<syn::Expr>)> {
@@ -663,7 +666,7 @@ impl RequestHeadersBuiltOnce {
         let of_url = call.args.len() == 1
             && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("url"));
         let method = call.method.to_string();
-        let known = ["get", "post", "put", "patch", "delete", "head"].contains(&method.as_str());
+        let known = Self::HTTP_METHODS.contains(&method.as_str());
         if !(from_client && of_url && known) {
             return None;
         }
@@ -740,11 +743,11 @@ impl VisitMut for RequestHeadersBuiltOnce {
                 Self::methods(builder, &mut uses);
             }
             // Kept for what only the builder does, and for nothing else.
-            let expected = [
-                "get", "post", "put", "patch", "delete", "head", "body", "json", "query",
-            ];
+            let expected = |used: &str| {
+                Self::HTTP_METHODS.contains(&used) || ["body", "json", "query"].contains(&used)
+            };
             if uses.iter().any(|used| used == "json" || used == "query")
-                && uses.iter().all(|used| expected.contains(&used.as_str()))
+                && uses.iter().all(|used| expected(used))
             {
                 self.need_builder += 1;
             }

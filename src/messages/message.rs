@@ -281,7 +281,7 @@ pub struct Message {
 /// here would also be one more to drop on every publish. With them
 /// inline (the callbacks and flow control boxed one by one), a message was
 /// 384 bytes; now 208.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Uncommon {
     pub(crate) method: Option<Method>,
     pub(crate) not_before: Option<SystemTime>,
@@ -298,22 +298,27 @@ pub(crate) struct Uncommon {
     pub(crate) redacted_headers: Vec<String>,
 }
 
+impl Uncommon {
+    /// None of them set.
+    const NONE: Uncommon = Uncommon {
+        method: None,
+        not_before: None,
+        deduplication_id: None,
+        content_based_deduplication: false,
+        retry_delay: None,
+        timeout: None,
+        callback: None,
+        failure_callback: None,
+        flow_control: None,
+        labels: Vec::new(),
+        redact_body: false,
+        redact_all_headers: false,
+        redacted_headers: Vec::new(),
+    };
+}
+
 /// What a message without uncommon options reads as.
-static NONE_SET: Uncommon = Uncommon {
-    method: None,
-    not_before: None,
-    deduplication_id: None,
-    content_based_deduplication: false,
-    retry_delay: None,
-    timeout: None,
-    callback: None,
-    failure_callback: None,
-    flow_control: None,
-    labels: Vec::new(),
-    redact_body: false,
-    redact_all_headers: false,
-    redacted_headers: Vec::new(),
-};
+static NONE_SET: Uncommon = Uncommon::NONE;
 
 /// Header values are left out: forwarded headers often carry the
 /// destination's credentials. Their names show, and the body's length.
@@ -373,7 +378,8 @@ impl Message {
 
     /// The uncommon options, to set one.
     pub(crate) fn uncommon_mut(&mut self) -> &mut Uncommon {
-        self.uncommon.get_or_insert_default()
+        self.uncommon
+            .get_or_insert_with(|| Box::new(Uncommon::NONE))
     }
 
     /// The body is `value` as JSON, with `Content-Type: application/json`.
